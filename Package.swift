@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mtaf-swift",
+    products: [
+        .executable(name: "mtaf-mpi", targets: ["mtaf-mpi"]),
+        .library(name: "MTAFNet", targets: ["MTAFNet"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MPI's macro handles as inline functions (design §1). Nothing else lives here.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        // OpenBLAS's cblas.h.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // libpng behind a shim that turns its longjmp errors into return codes.
+        .target(name: "CPNG", path: "Sources/CPNG",
+                linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "Distributed", dependencies: ["CMPI"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "MTAFNet", dependencies: ["Distributed", "CBLAS", "CPNG"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .executableTarget(name: "mtaf-mpi", dependencies: [
+            "MTAFNet", "Distributed",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
+        .testTarget(name: "MTAFNetTests", dependencies: ["MTAFNet"],
+                    resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,36 @@
+// libpng behind return codes. libpng reports errors by longjmp; this shim catches them in C so
+// that Swift only ever sees a status and a message. Only MTAFNet's Data/PNG.swift includes it.
+#ifndef MTAF_PNG_SHIM_H
+#define MTAF_PNG_SHIM_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// How samples are delivered.
+typedef enum {
+    /// Samples as stored: palette indices stay indices, gray stays gray, 16-bit stays 16-bit
+    /// (big-endian pairs). Alpha is kept. Used for label maps.
+    MTAF_PNG_RAW = 0,
+    /// 8-bit RGB: palettes expanded, gray replicated, alpha dropped, 16-bit reduced.
+    MTAF_PNG_RGB8 = 1,
+} mtaf_png_mode;
+
+typedef struct {
+    uint32_t width;
+    uint32_t height;
+    uint32_t channels;      // samples per pixel in `pixels`
+    uint32_t bytes_per_sample; // 1 or 2
+    uint8_t *pixels;        // row-major, malloc'ed; free with mtaf_png_free
+} mtaf_png_image;
+
+/// Reads a PNG file. Returns 0 on success; otherwise a non-zero code and a message in `message`.
+/// Images with more than `max_pixels` pixels are refused before any allocation.
+int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mtaf_png_image *out,
+                  char *message, size_t message_capacity);
+
+/// Frees what mtaf_png_read allocated.
+void mtaf_png_free(mtaf_png_image *image);
+
+/// Writes an 8-bit PNG with 1 (gray), 3 (RGB) or 4 (RGBA) channels. Returns 0 on success.
+int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
+                   uint32_t channels, char *message, size_t message_capacity);
+#endif

@@ -1,0 +1,161 @@
+#include "png_shim.h"
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    jmp_buf jump;
+    char *message;
+    size_t capacity;
+} error_context;
+
+static void on_error(png_structp png, png_const_charp text) {
+    error_context *context = (error_context *)png_get_error_ptr(png);
+    snprintf(context->message, context->capacity, "%s", text);
+    longjmp(context->jump, 1);
+}
+
+static void on_warning(png_structp png, png_const_charp text) {
+    (void)png;
+    (void)text;
+}
+
+int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mtaf_png_image *out,
+                  char *message, size_t message_capacity) {
+    memset(out, 0, sizeof(*out));
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        snprintf(message, message_capacity, "cannot open file");
+        return 1;
+    }
+    unsigned char signature[8];
+    if (fread(signature, 1, 8, file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
+        fclose(file);
+        snprintf(message, message_capacity, "not a PNG file (bad signature)");
+        return 2;
+    }
+    error_context context = {.message = message, .capacity = message_capacity};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &context, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info) {
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(file);
+        snprintf(message, message_capacity, "out of memory creating the PNG reader");
+        return 3;
+    }
+    uint8_t *volatile pixels = NULL;
+    png_bytep *volatile rows = NULL;
+    if (setjmp(context.jump)) {
+        free(pixels);
+        free(rows);
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(file);
+        return 4;
+    }
+    png_init_io(png, file);
+    png_set_sig_bytes(png, 8);
+    png_read_info(png, info);
+    png_uint_32 width = png_get_image_width(png, info);
+    png_uint_32 height = png_get_image_height(png, info);
+    if ((uint64_t)width * (uint64_t)height > max_pixels) {
+        snprintf(message, message_capacity, "image of %ux%u pixels exceeds the limit of %llu",
+                 (unsigned)width, (unsigned)height, (unsigned long long)max_pixels);
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(file);
+        return 5;
+    }
+    int color = png_get_color_type(png, info);
+    int depth = png_get_bit_depth(png, info);
+    if (mode == MTAF_PNG_RGB8) {
+        if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+        if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+        if (color == PNG_COLOR_TYPE_GRAY || color == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
+        if (depth == 16) png_set_strip_16(png);
+        png_set_strip_alpha(png);
+    } else if (depth < 8) {
+        png_set_packing(png);
+    }
+    png_read_update_info(png, info);
+    uint32_t channels = png_get_channels(png, info);
+    uint32_t bytes_per_sample = png_get_bit_depth(png, info) == 16 ? 2 : 1;
+    size_t row_bytes = png_get_rowbytes(png, info);
+    if (row_bytes != (size_t)width * channels * bytes_per_sample) {
+        snprintf(message, message_capacity, "unexpected row size %zu", row_bytes);
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(file);
+        return 6;
+    }
+    pixels = malloc(row_bytes * height + 1);
+    rows = malloc(sizeof(png_bytep) * (height + 1));
+    if (!pixels || !rows) {
+        free(pixels);
+        free(rows);
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(file);
+        snprintf(message, message_capacity, "out of memory for %ux%u pixels", (unsigned)width, (unsigned)height);
+        return 3;
+    }
+    for (png_uint_32 y = 0; y < height; y++) rows[y] = pixels + y * row_bytes;
+    png_read_image(png, rows);
+    png_read_end(png, NULL);
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(file);
+    free(rows);
+    out->width = width;
+    out->height = height;
+    out->channels = channels;
+    out->bytes_per_sample = bytes_per_sample;
+    out->pixels = pixels;
+    return 0;
+}
+
+void mtaf_png_free(mtaf_png_image *image) {
+    free(image->pixels);
+    image->pixels = NULL;
+}
+
+int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
+                   uint32_t channels, char *message, size_t message_capacity) {
+    int color;
+    switch (channels) {
+    case 1: color = PNG_COLOR_TYPE_GRAY; break;
+    case 3: color = PNG_COLOR_TYPE_RGB; break;
+    case 4: color = PNG_COLOR_TYPE_RGB_ALPHA; break;
+    default:
+        snprintf(message, message_capacity, "unsupported channel count %u", channels);
+        return 1;
+    }
+    FILE *file = fopen(path, "wb");
+    if (!file) {
+        snprintf(message, message_capacity, "cannot create file");
+        return 2;
+    }
+    error_context context = {.message = message, .capacity = message_capacity};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &context, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info) {
+        png_destroy_write_struct(&png, &info);
+        fclose(file);
+        snprintf(message, message_capacity, "out of memory creating the PNG writer");
+        return 3;
+    }
+    if (setjmp(context.jump)) {
+        png_destroy_write_struct(&png, &info);
+        fclose(file);
+        return 4;
+    }
+    png_init_io(png, file);
+    png_set_IHDR(png, info, width, height, 8, color, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (uint32_t y = 0; y < height; y++) png_write_row(png, (png_const_bytep)(pixels + (size_t)y * width * channels));
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    if (fclose(file) != 0) {
+        snprintf(message, message_capacity, "error closing the file");
+        return 5;
+    }
+    return 0;
+}

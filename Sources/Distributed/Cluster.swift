@@ -1,0 +1,2 @@
+// placeholder, replaced below
+public protocol Cluster {}

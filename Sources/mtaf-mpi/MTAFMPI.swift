@@ -1,0 +1,11 @@
+import ArgumentParser
+import MTAFNet
+
+@main
+struct MTAFMPI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mtaf-mpi",
+        abstract: "Multi-target adversarial domain adaptation for semantic segmentation, on MPI.",
+        version: MTAFNet.version,
+        subcommands: [])
+}
