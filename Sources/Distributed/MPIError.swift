@@ -1,0 +1,24 @@
+/// Errors of the MPI layer. Every case names the call and the rank at fault.
+public enum MPIError: Error, CustomStringConvertible, Equatable {
+    /// An MPI call returned an error code. The corresponding text is MPI's `MPI_Error_string`.
+    case call(name: String, rank: Int, code: Int32, message: String)
+    /// The checked mode found ranks that disagree on a collective's count, type, operator or root.
+    case mismatch(call: String, rank: Int, details: String)
+    /// An argument that cannot work (a root outside the communicator, counts that do not add up).
+    case invalidArgument(call: String, rank: Int, details: String)
+    /// MPI was used before `MPIRuntime.initialize()` or after `finalize()`.
+    case lifecycle(String)
+
+    public var description: String {
+        switch self {
+        case let .call(name, rank, code, message):
+            "\(name) failed on rank \(rank) (MPI error \(code)): \(message)"
+        case let .mismatch(call, rank, details):
+            "\(call): ranks disagree (seen from rank \(rank)): \(details)"
+        case let .invalidArgument(call, rank, details):
+            "\(call) on rank \(rank): \(details)"
+        case let .lifecycle(message):
+            "MPI: \(message)"
+        }
+    }
+}
