@@ -1,0 +1,321 @@
+// 2-D convolution (groups = 1) by im2col + OpenBLAS sgemm, one GEMM per image.
+//
+// Sizes: N batch, Cin input channels, H×W input map, Cout output channels, KH×KW kernel,
+// Ho×Wo output map (`Conv2dGeometry.outputHeight/Width`), K = Cin·KH·KW, P = Ho·Wo, HW = H·W.
+// Layouts (row-major): input [N, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout],
+// output [N, Cout, Ho, Wo]; the im2col matrix of one image is [K, P] with row (ci·KH + kh)·KW + kw.
+// A 1×1 stride-1 unpadded convolution uses the input image itself as its [Cin, HW] matrix.
+
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Computes `output = conv2d(input, weight) + bias` (overwrites `output`).
+///
+/// - Parameters:
+///   - output: [N, Cout, Ho, Wo], written.
+///   - input: [N, Cin, H, W].
+///   - weight: [Cout, Cin, KH, KW].
+///   - bias: [Cout], or nil for a convolution without bias.
+///   - workspace: scratch; grows to K·P floats (unused for 1×1 stride-1 convolutions).
+///   - geometry: channels, kernel, stride, padding, dilation.
+///   - batch, height, width: N, H, W.
+///
+/// Spec §2.1–§2.4, §3; PyTorch `torch.nn.functional.conv2d`.
+public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          workspace: ConvWorkspace,
+                          geometry g: Conv2dGeometry, batch: Int, height: Int, width: Int) {
+    let (ho, wo) = checkedOutputSize(g, batch: batch, height: height, width: width)
+    let p = ho * wo, k = g.columnRows, cout = g.outChannels
+    let inStride = g.inChannels * height * width, outStride = cout * p
+    let col: UnsafeMutablePointer<Float>? = g.isPointwise ? nil : workspace.buffer(k * p)
+    for n in 0..<batch {
+        let y = output + n * outStride
+        if let bias {
+            for c in 0..<cout { convFill(y + c * p, bias[c], p) }
+        }
+        let b: UnsafePointer<Float>
+        if let col {
+            im2col(col, input + n * inStride, g, height: height, width: width, outH: ho, outW: wo)
+            b = UnsafePointer(col)
+        } else {
+            b = input + n * inStride
+        }
+        sgemm(transA: false, transB: false, m: cout, n: p, k: k,
+              alpha: 1, a: weight, lda: k, b: b, ldb: p,
+              beta: bias == nil ? 0 : 1, c: y, ldc: p)
+    }
+}
+
+/// Accumulates the input gradient: `gradInput += conv2d_input_grad(gradOutput, weight)`.
+///
+/// - Parameters:
+///   - gradInput: [N, Cin, H, W], accumulated into.
+///   - gradOutput: [N, Cout, Ho, Wo].
+///   - weight: [Cout, Cin, KH, KW].
+///   - workspace: scratch; grows to K·P floats (unused for 1×1 stride-1 convolutions).
+///   - geometry, batch, height, width: as in `conv2dForward`.
+///
+/// Spec §2.1–§2.4, §3; PyTorch `torch.nn.grad.conv2d_input` (the backward of `conv2d`).
+public func conv2dBackwardData(gradInput: UnsafeMutablePointer<Float>,
+                               gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                               workspace: ConvWorkspace,
+                               geometry g: Conv2dGeometry, batch: Int, height: Int, width: Int) {
+    let (ho, wo) = checkedOutputSize(g, batch: batch, height: height, width: width)
+    let p = ho * wo, k = g.columnRows, cout = g.outChannels
+    let inStride = g.inChannels * height * width, outStride = cout * p
+    if g.isPointwise {
+        for n in 0..<batch {
+            sgemm(transA: true, transB: false, m: k, n: p, k: cout,
+                  alpha: 1, a: weight, lda: k, b: gradOutput + n * outStride, ldb: p,
+                  beta: 1, c: gradInput + n * inStride, ldc: p)
+        }
+        return
+    }
+    let col = workspace.buffer(k * p)
+    for n in 0..<batch {
+        sgemm(transA: true, transB: false, m: k, n: p, k: cout,
+              alpha: 1, a: weight, lda: k, b: gradOutput + n * outStride, ldb: p,
+              beta: 0, c: col, ldc: p)
+        col2im(gradInput + n * inStride, col, g, height: height, width: width, outH: ho, outW: wo)
+    }
+}
+
+/// Accumulates the weight (and bias) gradients: `gradWeight += Σₙ gradOutputₙ · im2col(inputₙ)ᵀ`,
+/// `gradBias += Σ gradOutput` over batch and space.
+///
+/// - Parameters:
+///   - gradWeight: [Cout, Cin, KH, KW], accumulated into.
+///   - gradBias: [Cout], accumulated into, or nil to skip it.
+///   - input: [N, Cin, H, W].
+///   - gradOutput: [N, Cout, Ho, Wo].
+///   - workspace: scratch; grows to K·P floats (unused for 1×1 stride-1 convolutions).
+///   - geometry, batch, height, width: as in `conv2dForward`.
+///
+/// Spec §2.1–§2.4, §3; PyTorch `torch.nn.grad.conv2d_weight` (the backward of `conv2d`).
+public func conv2dBackwardWeight(gradWeight: UnsafeMutablePointer<Float>,
+                                 gradBias: UnsafeMutablePointer<Float>?,
+                                 input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                                 workspace: ConvWorkspace,
+                                 geometry g: Conv2dGeometry, batch: Int, height: Int, width: Int) {
+    let (ho, wo) = checkedOutputSize(g, batch: batch, height: height, width: width)
+    let p = ho * wo, k = g.columnRows, cout = g.outChannels
+    let inStride = g.inChannels * height * width, outStride = cout * p
+    let col: UnsafeMutablePointer<Float>? = g.isPointwise ? nil : workspace.buffer(k * p)
+    for n in 0..<batch {
+        let b: UnsafePointer<Float>
+        if let col {
+            im2col(col, input + n * inStride, g, height: height, width: width, outH: ho, outW: wo)
+            b = UnsafePointer(col)
+        } else {
+            b = input + n * inStride
+        }
+        sgemm(transA: false, transB: true, m: cout, n: k, k: p,
+              alpha: 1, a: gradOutput + n * outStride, lda: p, b: b, ldb: p,
+              beta: 1, c: gradWeight, ldc: k)
+    }
+    if let gradBias {
+        conv2dBackwardBias(gradBias: gradBias, gradOutput: gradOutput,
+                           channels: cout, batch: batch, outputHeight: ho, outputWidth: wo)
+    }
+}
+
+/// Accumulates the bias gradient: `gradBias[c] += Σ_{n, y, x} gradOutput[n, c, y, x]`.
+///
+/// - Parameters:
+///   - gradBias: [Cout], accumulated into.
+///   - gradOutput: [N, Cout, Ho, Wo].
+///   - channels, batch, outputHeight, outputWidth: Cout, N, Ho, Wo.
+///
+/// Spec §2.4, §3; PyTorch `conv2d` bias gradient (`grad_output.sum((0, 2, 3))`).
+public func conv2dBackwardBias(gradBias: UnsafeMutablePointer<Float>,
+                               gradOutput: UnsafePointer<Float>,
+                               channels: Int, batch: Int, outputHeight: Int, outputWidth: Int) {
+    let p = outputHeight * outputWidth
+    for c in 0..<channels {
+        var s: Float = 0
+        for n in 0..<batch { s += convPlaneSum(gradOutput + (n * channels + c) * p, p) }
+        gradBias[c] += s
+    }
+}
+
+// MARK: - Internals shared with the ASPP
+
+/// (Ho, Wo), after checking that the map yields at least one output pixel.
+func checkedOutputSize(_ g: Conv2dGeometry, batch: Int, height: Int, width: Int) -> (Int, Int) {
+    precondition(batch >= 0 && height > 0 && width > 0,
+                 "conv2d: bad input size N=\(batch) H=\(height) W=\(width)")
+    let ho = g.outputHeight(height), wo = g.outputWidth(width)
+    precondition(ho > 0 && wo > 0, "conv2d \(g): input \(height)x\(width) gives an empty output")
+    return (ho, wo)
+}
+
+/// Runs `body` over `0..<count` split into at most `blasThreads` contiguous chunks, concurrently
+/// when `work` (floats touched) makes the thread hop worth it.
+func convParallelChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    let threads = min(blasThreads, count)
+    if threads <= 1 || work < 1 << 15 {
+        body(0..<count)
+        return
+    }
+    // The chunks touch disjoint memory; `concurrentPerform` returns only when all are done.
+    nonisolated(unsafe) let body = body
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        body((t * count / threads)..<((t + 1) * count / threads))
+    }
+}
+
+/// The outputs `o` in `0..<outCount` whose input index `o·stride + offset` lies in `0..<inCount`,
+/// as a half-open range `lo..<hi` (empty when none does).
+@inline(__always)
+func convValidRange(offset: Int, stride: Int, inCount: Int, outCount: Int) -> (lo: Int, hi: Int) {
+    let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+    let last = inCount - 1 - offset
+    let hi = last < 0 ? 0 : min(outCount, last / stride + 1)
+    return (min(lo, hi), hi)
+}
+
+@inline(__always)
+func convFill(_ p: UnsafeMutablePointer<Float>, _ value: Float, _ count: Int) {
+    if value == 0 && value.sign == .plus {
+        memset(p, 0, count * MemoryLayout<Float>.stride)
+    } else {
+        p.update(repeating: value, count: count)
+    }
+}
+
+@inline(__always)
+func convZero(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count > 0 { memset(p, 0, count * MemoryLayout<Float>.stride) }
+}
+
+/// `dst[i] += src[i]` for `i < count`.
+@inline(__always)
+func convAddInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
+    for i in 0..<count { dst[i] += src[i] }
+}
+
+/// `dst[t] = src[2t]` for `t < count`, 16 at a time (never reads past `src[2·(count − 1)]`).
+@inline(__always)
+func convGatherStride2(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
+    var t = 0
+    while t + 16 < count {
+        let v = UnsafeRawPointer(src + 2 * t).loadUnaligned(as: SIMD32<Float>.self)
+        UnsafeMutableRawPointer(dst + t).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+        t += 16
+    }
+    while t < count {
+        dst[t] = src[2 * t]
+        t += 1
+    }
+}
+
+/// `dst[2t] += src[t]` for `t < count`, 16 at a time (never touches past `dst[2·(count − 1)]`).
+@inline(__always)
+func convScatterAddStride2(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
+    var t = 0
+    while t + 16 < count {
+        var v = UnsafeRawPointer(dst + 2 * t).loadUnaligned(as: SIMD32<Float>.self)
+        v.evenHalf += UnsafeRawPointer(src + t).loadUnaligned(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(dst + 2 * t).storeBytes(of: v, as: SIMD32<Float>.self)
+        t += 16
+    }
+    while t < count {
+        dst[2 * t] += src[t]
+        t += 1
+    }
+}
+
+/// Σ p[0..<count] with eight independent partial sums.
+func convPlaneSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+    var a0: Float = 0, a1: Float = 0, a2: Float = 0, a3: Float = 0
+    var a4: Float = 0, a5: Float = 0, a6: Float = 0, a7: Float = 0
+    var i = 0
+    while i + 8 <= count {
+        a0 += p[i]; a1 += p[i + 1]; a2 += p[i + 2]; a3 += p[i + 3]
+        a4 += p[i + 4]; a5 += p[i + 5]; a6 += p[i + 6]; a7 += p[i + 7]
+        i += 8
+    }
+    var s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+    while i < count {
+        s += p[i]
+        i += 1
+    }
+    return s
+}
+
+/// Writes the [K, P] im2col matrix of one image `x` ([Cin, H, W]) into `col`; padding reads as 0.
+func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: Conv2dGeometry,
+            height: Int, width: Int, outH: Int, outW: Int) {
+    let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW
+    let p = outH * outW, hw = height * width
+    convParallelChunks(g.inChannels * kh, work: g.columnRows * p) { units in
+        for u in units {
+            let c = u / kh, i = u % kh
+            let ihOff = i * g.dilationH - g.padH
+            let (ohLo, ohHi) = convValidRange(offset: ihOff, stride: sh, inCount: height, outCount: outH)
+            let plane = x + c * hw
+            for j in 0..<kw {
+                let iwOff = j * g.dilationW - g.padW
+                let (owLo, owHi) = convValidRange(offset: iwOff, stride: sw, inCount: width, outCount: outW)
+                let run = owHi - owLo
+                let row = col + (u * kw + j) * p
+                convZero(row, ohLo * outW)
+                convZero(row + ohHi * outW, (outH - ohHi) * outW)
+                for oh in ohLo..<ohHi {
+                    let dst = row + oh * outW
+                    let src = plane + (oh * sh + ihOff) * width + owLo * sw + iwOff
+                    convZero(dst, owLo)
+                    convZero(dst + owHi, outW - owHi)
+                    if sw == 1 {
+                        if run > 0 { memcpy(dst + owLo, src, run * MemoryLayout<Float>.stride) }
+                    } else if sw == 2 {
+                        convGatherStride2(dst + owLo, src, run)
+                    } else {
+                        let d = dst + owLo
+                        for t in 0..<run { d[t] = src[t * sw] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the [K, P] column matrix `col` back onto the image gradient `gx` ([Cin, H, W]), the
+/// adjoint of `im2col` (padding positions are dropped).
+func col2im(_ gx: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ g: Conv2dGeometry,
+            height: Int, width: Int, outH: Int, outW: Int) {
+    let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW
+    let p = outH * outW, hw = height * width
+    convParallelChunks(g.inChannels, work: g.columnRows * p) { channels in
+        for c in channels {
+            let plane = gx + c * hw
+            for i in 0..<kh {
+                let ihOff = i * g.dilationH - g.padH
+                let (ohLo, ohHi) = convValidRange(offset: ihOff, stride: sh, inCount: height, outCount: outH)
+                for j in 0..<kw {
+                    let iwOff = j * g.dilationW - g.padW
+                    let (owLo, owHi) = convValidRange(offset: iwOff, stride: sw, inCount: width, outCount: outW)
+                    let run = owHi - owLo
+                    if run <= 0 { continue }
+                    let row = col + ((c * kh + i) * kw + j) * p
+                    for oh in ohLo..<ohHi {
+                        let src = row + oh * outW + owLo
+                        let dst = plane + (oh * sh + ihOff) * width + owLo * sw + iwOff
+                        if sw == 1 {
+                            convAddInPlace(dst, src, run)
+                        } else if sw == 2 {
+                            convScatterAddStride2(dst, src, run)
+                        } else {
+                            for t in 0..<run { dst[t * sw] += src[t] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

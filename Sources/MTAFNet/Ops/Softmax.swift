@@ -1,0 +1,114 @@
+// Softmax over the channel dimension of an NCHW tensor (dim 1), and its backward.
+//
+// Sizes: N = batch, C = channels (classes), H×W = spatial size, HW = H·W. Tensors are
+// [N, C, H, W], contiguous: the C values of one pixel are HW apart. Work runs on blocks of up
+// to `softmaxBlock` pixels of one image: every channel loop is a contiguous inner loop over the
+// block; per-pixel maxima and sums live in a small stack buffer (no heap allocation).
+// Softmax = exp(x − max)/Σ exp(x − max) (spec §4.12).
+
+import Foundation
+
+/// Pixels per block for the channel-dimension kernels (softmax, self-information, losses).
+let softmaxBlock = 64
+
+/// For the pixel block `[0, count)` starting at `x` (channel stride `hw`): writes the per-pixel
+/// maximum over channels into `maxima` and e_c = exp(x_c − max) into `exps` (row c at
+/// `exps + c·count`, or, when `expStride` is given, at `exps + c·expStride`), and Σ_c e_c into
+/// `sums`.
+@inline(__always)
+func channelExpBlock(exps: UnsafeMutablePointer<Float>, expStride: Int,
+                     maxima: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>,
+                     x: UnsafePointer<Float>, hw: Int, channels c: Int, count b: Int) {
+    for j in 0..<b { maxima[j] = x[j] }
+    for ch in 1..<max(c, 1) {
+        let xc = x + ch * hw
+        for j in 0..<b { maxima[j] = Swift.max(maxima[j], xc[j]) }
+    }
+    for j in 0..<b { sums[j] = 0 }
+    for ch in 0..<c {
+        let xc = x + ch * hw, ec = exps + ch * expStride
+        for j in 0..<b {
+            let e = Foundation.exp(xc[j] - maxima[j])
+            ec[j] = e
+            sums[j] += e
+        }
+    }
+}
+
+/// Softmax over channels, forward.
+///
+/// - Parameters:
+///   - output: [N, C, H, W], written: P = softmax(input) over C.
+///   - input: [N, C, H, W], logits.
+///   - batch: N.
+///   - channels: C.
+///   - height: H.
+///   - width: W.
+///
+/// Spec §4.1, §4.12 (PyTorch `F.softmax(x, dim=1)`).
+public func softmaxChannelsForward(output: UnsafeMutablePointer<Float>,
+                                   input: UnsafePointer<Float>,
+                                   batch n: Int, channels c: Int, height h: Int, width w: Int) {
+    let hw = h * w
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * softmaxBlock) { scratch in
+        let maxima = scratch.baseAddress!, sums = maxima + softmaxBlock
+        for img in 0..<n {
+            let base = img * c * hw
+            var p0 = 0
+            while p0 < hw {
+                let b = min(softmaxBlock, hw - p0)
+                let x = input + base + p0, y = output + base + p0
+                channelExpBlock(exps: y, expStride: hw, maxima: maxima, sums: sums, x: x,
+                                hw: hw, channels: c, count: b)
+                for j in 0..<b { sums[j] = 1 / sums[j] }
+                for ch in 0..<c {
+                    let yc = y + ch * hw
+                    for j in 0..<b { yc[j] *= sums[j] }
+                }
+                p0 += b
+            }
+        }
+    }
+}
+
+/// Softmax over channels, data gradient: `gradInput += P ⊙ (dP − Σ_c dP·P)` per pixel.
+///
+/// - Parameters:
+///   - gradInput: [N, C, H, W], accumulated into (gradient w.r.t. the logits).
+///   - gradOutput: [N, C, H, W], gradient w.r.t. P.
+///   - output: [N, C, H, W], P from `softmaxChannelsForward`.
+///   - batch: N.
+///   - channels: C.
+///   - height: H.
+///   - width: W.
+///
+/// Spec §4.1 (PyTorch `_softmax_backward_data`, dim 1).
+public func softmaxChannelsBackwardData(gradInput: UnsafeMutablePointer<Float>,
+                                        gradOutput: UnsafePointer<Float>,
+                                        output: UnsafePointer<Float>,
+                                        batch n: Int, channels c: Int, height h: Int,
+                                        width w: Int) {
+    let hw = h * w
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: softmaxBlock) { scratch in
+        let dots = scratch.baseAddress!
+        for img in 0..<n {
+            let base = img * c * hw
+            var p0 = 0
+            while p0 < hw {
+                let b = min(softmaxBlock, hw - p0)
+                let g = gradOutput + base + p0, y = output + base + p0
+                let dx = gradInput + base + p0
+                for j in 0..<b { dots[j] = 0 }
+                for ch in 0..<c {
+                    let gc = g + ch * hw, yc = y + ch * hw
+                    for j in 0..<b { dots[j] += gc[j] * yc[j] }
+                }
+                for ch in 0..<c {
+                    let gc = g + ch * hw, yc = y + ch * hw, dc = dx + ch * hw
+                    for j in 0..<b { dc[j] += yc[j] * (gc[j] - dots[j]) }
+                }
+                p0 += b
+            }
+        }
+    }
+}

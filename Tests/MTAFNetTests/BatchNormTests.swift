@@ -1,0 +1,112 @@
+import XCTest
+@testable import MTAFNet
+
+final class BatchNormTests: XCTestCase {
+    func testTrainFixture() { XCTAssertFixturePasses("op_bn_train") }
+    func testEvalFixture() { XCTAssertFixturePasses("op_bn_eval") }
+
+    private let (n, c, h, w) = (2, 3, 3, 5)
+
+    /// Train-mode forward in Double: y = (x − μ)/√(σ²_biased + eps)·γ + β.
+    private func referenceTrain(_ x: [Double], _ gamma: [Float], _ beta: [Float]) -> [Double] {
+        let hw = h * w, m = Double(n * hw)
+        var y = x
+        for ch in 0..<c {
+            var s = 0.0
+            for b in 0..<n { for i in 0..<hw { s += x[(b * c + ch) * hw + i] } }
+            let mu = s / m
+            var v = 0.0
+            for b in 0..<n { for i in 0..<hw { v += pow(x[(b * c + ch) * hw + i] - mu, 2) } }
+            let inv = 1 / (v / m + 1e-5).squareRoot()
+            for b in 0..<n {
+                for i in 0..<hw {
+                    let k = (b * c + ch) * hw + i
+                    y[k] = (x[k] - mu) * inv * Double(gamma[ch]) + Double(beta[ch])
+                }
+            }
+        }
+        return y
+    }
+
+    /// The train-mode data gradient matches central differences of a Double forward.
+    func testTrainBackwardMatchesFiniteDifferences() {
+        var rng = OpsTestRandom(seed: 7)
+        let count = n * c * h * w
+        let x = rng.floats(count, -1, 3), dy = rng.floats(count)
+        let gamma = rng.floats(c, 0.5, 1.5), beta = rng.floats(c)
+        var y = [Float](repeating: 0, count: count)
+        var mean = [Float](repeating: 0, count: c), invStd = mean
+        batchNormTrainForward(output: &y, savedMean: &mean, savedInvStd: &invStd,
+                              batchUnbiasedVariance: nil, runningMean: nil, runningVar: nil,
+                              input: x, weight: gamma, bias: beta,
+                              batch: n, channels: c, height: h, width: w)
+        opsAssertClose(y, referenceTrain(x.map(Double.init), gamma, beta), tolerance: 1e-5,
+                       "forward")
+        var dx = [Float](repeating: 0, count: count)
+        batchNormTrainBackwardData(gradInput: &dx, gradOutput: dy, input: x, savedMean: mean,
+                                   savedInvStd: invStd, weight: gamma,
+                                   batch: n, channels: c, height: h, width: w)
+        let numeric = opsNumericGradient(x) { xd in
+            zip(referenceTrain(xd, gamma, beta), dy).reduce(0) { $0 + $1.0 * Double($1.1) }
+        }
+        opsAssertClose(dx, numeric, tolerance: 2e-4, "grad_input")
+    }
+
+    /// `batchNormStatistics` + `batchNormUpdateRunningStatistics` reproduce the forward's
+    /// in-place EMA, and the unbiased variance is biased·m/(m − 1).
+    func testSeparateStatisticsAndEMA() {
+        var rng = OpsTestRandom(seed: 8)
+        let count = n * c * h * w
+        let x = rng.floats(count, -1, 3)
+        let gamma = [Float](repeating: 1, count: c), beta = [Float](repeating: 0, count: c)
+        var rm = rng.floats(c), rv = rng.floats(c, 0.5, 2)
+        let (rm0, rv0) = (rm, rv)
+        var y = [Float](repeating: 0, count: count)
+        var mean = [Float](repeating: 0, count: c), invStd = mean, unbiased = mean
+        batchNormTrainForward(output: &y, savedMean: &mean, savedInvStd: &invStd,
+                              batchUnbiasedVariance: &unbiased, runningMean: &rm, runningVar: &rv,
+                              input: x, weight: gamma, bias: beta,
+                              batch: n, channels: c, height: h, width: w)
+        var mean2 = [Float](repeating: 0, count: c), unbiased2 = mean2
+        batchNormStatistics(mean: &mean2, unbiasedVariance: &unbiased2, input: x,
+                            batch: n, channels: c, height: h, width: w)
+        XCTAssertEqual(mean, mean2)
+        XCTAssertEqual(unbiased, unbiased2)
+        var rmB = rm0, rvB = rv0
+        batchNormUpdateRunningStatistics(runningMean: &rmB, runningVar: &rvB, batchMean: mean2,
+                                         batchUnbiasedVariance: unbiased2, channels: c)
+        XCTAssertEqual(rm, rmB)
+        XCTAssertEqual(rv, rvB)
+        let m = Double(n * h * w)
+        for ch in 0..<c {
+            var s = 0.0, ss = 0.0
+            for b in 0..<n {
+                for i in 0..<(h * w) { s += Double(x[(b * c + ch) * h * w + i]) }
+            }
+            let mu = s / m
+            for b in 0..<n {
+                for i in 0..<(h * w) { ss += pow(Double(x[(b * c + ch) * h * w + i]) - mu, 2) }
+            }
+            XCTAssertEqual(Double(unbiased[ch]), ss / (m - 1), accuracy: 1e-6)
+            XCTAssertEqual(Double(invStd[ch]), 1 / (ss / m + 1e-5).squareRoot(), accuracy: 1e-6)
+            XCTAssertEqual(Double(rm[ch]), 0.9 * Double(rm0[ch]) + 0.1 * mu, accuracy: 1e-6)
+            XCTAssertEqual(Double(rv[ch]), 0.9 * Double(rv0[ch]) + 0.1 * ss / (m - 1),
+                           accuracy: 1e-6)
+        }
+    }
+
+    /// Eval mode is an affine map per channel: the backward is the plain scale and accumulates.
+    func testEvalBackwardIsScale() {
+        var rng = OpsTestRandom(seed: 9)
+        let count = n * c * h * w
+        let dy = rng.floats(count), gamma = rng.floats(c), rv = rng.floats(c, 0.1, 2)
+        var dx = [Float](repeating: 1, count: count)
+        batchNormEvalBackwardData(gradInput: &dx, gradOutput: dy, runningVar: rv, weight: gamma,
+                                  batch: n, channels: c, height: h, width: w)
+        for k in 0..<count {
+            let ch = (k / (h * w)) % c
+            let s = Double(gamma[ch]) / (Double(rv[ch]) + 1e-5).squareRoot()
+            XCTAssertEqual(Double(dx[k]), 1 + s * Double(dy[k]), accuracy: 1e-5)
+        }
+    }
+}
