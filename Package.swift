@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // MPI's macro handles as inline functions (design §1). Nothing else lives here.
@@ -23,7 +24,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "Distributed", dependencies: ["CMPI"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "MTAFNet", dependencies: ["Distributed", "CBLAS", "CPNG"],
+        .target(name: "MTAFNet", dependencies: ["Distributed", "CBLAS", "CPNG", "Yams"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .executableTarget(name: "mtaf-mpi", dependencies: [
             "MTAFNet", "Distributed",

@@ -69,6 +69,19 @@ final class Conv2dTests: XCTestCase {
         check(Conv2dGeometry(inChannels: 16, outChannels: 8, kernel: 3, stride: 1, padding: 2, dilation: 2), batch: 2, height: 37, width: 41, bias: true)
     }
 
+    /// Tiny im2col blocks: every op runs over several blocks of output rows (one row, then three).
+    func testBlockedColumns() {
+        for minColumns in [1, 20] {
+            let workspace = ConvWorkspace()
+            workspace.columnBlockFloats = 1
+            workspace.columnBlockMinColumns = minColumns
+            check(Conv2dGeometry(inChannels: 3, outChannels: 5, kernel: 3, stride: 2, padding: 2, dilation: 2),
+                  batch: 2, height: 13, width: 14, bias: true, workspace: workspace)
+            check(Conv2dGeometry(inChannels: 4, outChannels: 3, kernel: 3, padding: 1),
+                  batch: 1, height: 9, width: 7, bias: false, workspace: workspace)
+        }
+    }
+
     func testOutputSizeMatchesPyTorch() {
         let stem = Conv2dGeometry(inChannels: 3, outChannels: 64, kernel: 7, stride: 2, padding: 3)
         XCTAssertEqual(stem.outputHeight(320), 160)
@@ -84,6 +97,7 @@ final class Conv2dTests: XCTestCase {
     /// Runs all three ops on random data, checks them against the Double reference, and checks
     /// that the gradients accumulate into pre-filled buffers.
     private func check(_ g: Conv2dGeometry, batch n: Int, height h: Int, width w: Int, bias: Bool,
+                       workspace: ConvWorkspace = ConvWorkspace(),
                        file: StaticString = #filePath, line: UInt = #line) {
         var rng = TestRandom(seed: UInt64(g.columnRows * 1000 + h * 10 + w))
         let ho = g.outputHeight(h), wo = g.outputWidth(w)
@@ -96,7 +110,6 @@ final class Conv2dTests: XCTestCase {
         var gx = [Float](repeating: prior, count: x.count)
         var gw = [Float](repeating: prior, count: wt.count)
         var gb = [Float](repeating: prior, count: g.outChannels)
-        let workspace = ConvWorkspace()
         x.withUnsafeBufferPointer { xp in
         wt.withUnsafeBufferPointer { wp in
         gy.withUnsafeBufferPointer { gyp in

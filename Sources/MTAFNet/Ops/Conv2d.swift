@@ -5,6 +5,9 @@
 // Layouts (row-major): input [N, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout],
 // output [N, Cout, Ho, Wo]; the im2col matrix of one image is [K, P] with row (ci·KH + kh)·KW + kw.
 // A 1×1 stride-1 unpadded convolution uses the input image itself as its [Cin, HW] matrix.
+// Otherwise the columns are built in blocks of whole output rows (about
+// `ConvWorkspace.columnBlockFloats` floats each), one GEMM per block, so that a block is still in
+// cache when the GEMM reads it.
 
 import Dispatch
 #if canImport(Glibc)
@@ -20,7 +23,7 @@ import Darwin
 ///   - input: [N, Cin, H, W].
 ///   - weight: [Cout, Cin, KH, KW].
 ///   - bias: [Cout], or nil for a convolution without bias.
-///   - workspace: scratch; grows to K·P floats (unused for 1×1 stride-1 convolutions).
+///   - workspace: scratch; grows to one block of im2col columns (unused for 1×1 stride-1).
 ///   - geometry: channels, kernel, stride, padding, dilation.
 ///   - batch, height, width: N, H, W.
 ///
@@ -32,22 +35,27 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
     let (ho, wo) = checkedOutputSize(g, batch: batch, height: height, width: width)
     let p = ho * wo, k = g.columnRows, cout = g.outChannels
     let inStride = g.inChannels * height * width, outStride = cout * p
-    let col: UnsafeMutablePointer<Float>? = g.isPointwise ? nil : workspace.buffer(k * p)
+    let block = g.isPointwise ? ho : convRowsPerBlock(g, outH: ho, outW: wo, workspace)
+    let col: UnsafeMutablePointer<Float>? = g.isPointwise ? nil : workspace.buffer(k * block * wo)
     for n in 0..<batch {
         let y = output + n * outStride
         if let bias {
             for c in 0..<cout { convFill(y + c * p, bias[c], p) }
         }
-        let b: UnsafePointer<Float>
-        if let col {
-            im2col(col, input + n * inStride, g, height: height, width: width, outH: ho, outW: wo)
-            b = UnsafePointer(col)
-        } else {
-            b = input + n * inStride
+        let beta: Float = bias == nil ? 0 : 1
+        guard let col else {
+            sgemm(transA: false, transB: false, m: cout, n: p, k: k,
+                  alpha: 1, a: weight, lda: k, b: input + n * inStride, ldb: p,
+                  beta: beta, c: y, ldc: p)
+            continue
         }
-        sgemm(transA: false, transB: false, m: cout, n: p, k: k,
-              alpha: 1, a: weight, lda: k, b: b, ldb: p,
-              beta: bias == nil ? 0 : 1, c: y, ldc: p)
+        for r0 in stride(from: 0, to: ho, by: block) {
+            let rows = r0..<min(ho, r0 + block), pc = rows.count * wo
+            im2col(col, input + n * inStride, g, height: height, width: width, outH: ho, outW: wo, rows: rows)
+            sgemm(transA: false, transB: false, m: cout, n: pc, k: k,
+                  alpha: 1, a: weight, lda: k, b: col, ldb: pc,
+                  beta: beta, c: y + r0 * wo, ldc: p)
+        }
     }
 }
 
@@ -57,7 +65,7 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
 ///   - gradInput: [N, Cin, H, W], accumulated into.
 ///   - gradOutput: [N, Cout, Ho, Wo].
 ///   - weight: [Cout, Cin, KH, KW].
-///   - workspace: scratch; grows to K·P floats (unused for 1×1 stride-1 convolutions).
+///   - workspace: scratch; grows to one block of im2col columns (unused for 1×1 stride-1).
 ///   - geometry, batch, height, width: as in `conv2dForward`.
 ///
 /// Spec §2.1–§2.4, §3; PyTorch `torch.nn.grad.conv2d_input` (the backward of `conv2d`).
@@ -76,12 +84,16 @@ public func conv2dBackwardData(gradInput: UnsafeMutablePointer<Float>,
         }
         return
     }
-    let col = workspace.buffer(k * p)
+    let block = convRowsPerBlock(g, outH: ho, outW: wo, workspace)
+    let col = workspace.buffer(k * block * wo)
     for n in 0..<batch {
-        sgemm(transA: true, transB: false, m: k, n: p, k: cout,
-              alpha: 1, a: weight, lda: k, b: gradOutput + n * outStride, ldb: p,
-              beta: 0, c: col, ldc: p)
-        col2im(gradInput + n * inStride, col, g, height: height, width: width, outH: ho, outW: wo)
+        for r0 in stride(from: 0, to: ho, by: block) {
+            let rows = r0..<min(ho, r0 + block), pc = rows.count * wo
+            sgemm(transA: true, transB: false, m: k, n: pc, k: cout,
+                  alpha: 1, a: weight, lda: k, b: gradOutput + n * outStride + r0 * wo, ldb: p,
+                  beta: 0, c: col, ldc: pc)
+            col2im(gradInput + n * inStride, col, g, height: height, width: width, outH: ho, outW: wo, rows: rows)
+        }
     }
 }
 
@@ -93,7 +105,7 @@ public func conv2dBackwardData(gradInput: UnsafeMutablePointer<Float>,
 ///   - gradBias: [Cout], accumulated into, or nil to skip it.
 ///   - input: [N, Cin, H, W].
 ///   - gradOutput: [N, Cout, Ho, Wo].
-///   - workspace: scratch; grows to K·P floats (unused for 1×1 stride-1 convolutions).
+///   - workspace: scratch; grows to one block of im2col columns (unused for 1×1 stride-1).
 ///   - geometry, batch, height, width: as in `conv2dForward`.
 ///
 /// Spec §2.1–§2.4, §3; PyTorch `torch.nn.grad.conv2d_weight` (the backward of `conv2d`).
@@ -105,18 +117,22 @@ public func conv2dBackwardWeight(gradWeight: UnsafeMutablePointer<Float>,
     let (ho, wo) = checkedOutputSize(g, batch: batch, height: height, width: width)
     let p = ho * wo, k = g.columnRows, cout = g.outChannels
     let inStride = g.inChannels * height * width, outStride = cout * p
-    let col: UnsafeMutablePointer<Float>? = g.isPointwise ? nil : workspace.buffer(k * p)
+    let block = g.isPointwise ? ho : convRowsPerBlock(g, outH: ho, outW: wo, workspace)
+    let col: UnsafeMutablePointer<Float>? = g.isPointwise ? nil : workspace.buffer(k * block * wo)
     for n in 0..<batch {
-        let b: UnsafePointer<Float>
-        if let col {
-            im2col(col, input + n * inStride, g, height: height, width: width, outH: ho, outW: wo)
-            b = UnsafePointer(col)
-        } else {
-            b = input + n * inStride
+        guard let col else {
+            sgemm(transA: false, transB: true, m: cout, n: k, k: p,
+                  alpha: 1, a: gradOutput + n * outStride, lda: p, b: input + n * inStride, ldb: p,
+                  beta: 1, c: gradWeight, ldc: k)
+            continue
         }
-        sgemm(transA: false, transB: true, m: cout, n: k, k: p,
-              alpha: 1, a: gradOutput + n * outStride, lda: p, b: b, ldb: p,
-              beta: 1, c: gradWeight, ldc: k)
+        for r0 in stride(from: 0, to: ho, by: block) {
+            let rows = r0..<min(ho, r0 + block), pc = rows.count * wo
+            im2col(col, input + n * inStride, g, height: height, width: width, outH: ho, outW: wo, rows: rows)
+            sgemm(transA: false, transB: true, m: cout, n: k, k: pc,
+                  alpha: 1, a: gradOutput + n * outStride + r0 * wo, lda: p, b: col, ldb: pc,
+                  beta: 1, c: gradWeight, ldc: k)
+        }
     }
     if let gradBias {
         conv2dBackwardBias(gradBias: gradBias, gradOutput: gradOutput,
@@ -248,25 +264,28 @@ func convPlaneSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
     return s
 }
 
-/// Writes the [K, P] im2col matrix of one image `x` ([Cin, H, W]) into `col`; padding reads as 0.
+/// Writes output rows `rows` of the im2col matrix of one image `x` ([Cin, H, W]) into `col`
+/// ([K, Pc], Pc = rows.count·Wo); padding reads as 0.
 func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: Conv2dGeometry,
-            height: Int, width: Int, outH: Int, outW: Int) {
+            height: Int, width: Int, outH: Int, outW: Int, rows: Range<Int>) {
     let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW
-    let p = outH * outW, hw = height * width
-    convParallelChunks(g.inChannels * kh, work: g.columnRows * p) { units in
+    let pc = rows.count * outW, hw = height * width
+    convParallelChunks(g.inChannels * kh, work: g.columnRows * pc) { units in
         for u in units {
             let c = u / kh, i = u % kh
             let ihOff = i * g.dilationH - g.padH
             let (ohLo, ohHi) = convValidRange(offset: ihOff, stride: sh, inCount: height, outCount: outH)
+            let lo = min(max(ohLo, rows.lowerBound), rows.upperBound)
+            let hi = max(min(ohHi, rows.upperBound), lo)
             let plane = x + c * hw
             for j in 0..<kw {
                 let iwOff = j * g.dilationW - g.padW
                 let (owLo, owHi) = convValidRange(offset: iwOff, stride: sw, inCount: width, outCount: outW)
                 let run = owHi - owLo
-                let row = col + (u * kw + j) * p
-                convZero(row, ohLo * outW)
-                convZero(row + ohHi * outW, (outH - ohHi) * outW)
-                for oh in ohLo..<ohHi {
+                let row = col + (u * kw + j) * pc - rows.lowerBound * outW
+                convZero(row + rows.lowerBound * outW, (lo - rows.lowerBound) * outW)
+                convZero(row + hi * outW, (rows.upperBound - hi) * outW)
+                for oh in lo..<hi {
                     let dst = row + oh * outW
                     let src = plane + (oh * sh + ihOff) * width + owLo * sw + iwOff
                     convZero(dst, owLo)
@@ -285,25 +304,27 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
     }
 }
 
-/// Adds the [K, P] column matrix `col` back onto the image gradient `gx` ([Cin, H, W]), the
-/// adjoint of `im2col` (padding positions are dropped).
+/// Adds output rows `rows` of the column matrix `col` ([K, Pc], Pc = rows.count·Wo) back onto the
+/// image gradient `gx` ([Cin, H, W]), the adjoint of `im2col` (padding positions are dropped).
 func col2im(_ gx: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ g: Conv2dGeometry,
-            height: Int, width: Int, outH: Int, outW: Int) {
+            height: Int, width: Int, outH: Int, outW: Int, rows: Range<Int>) {
     let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW
-    let p = outH * outW, hw = height * width
-    convParallelChunks(g.inChannels, work: g.columnRows * p) { channels in
+    let pc = rows.count * outW, hw = height * width
+    convParallelChunks(g.inChannels, work: g.columnRows * pc) { channels in
         for c in channels {
             let plane = gx + c * hw
             for i in 0..<kh {
                 let ihOff = i * g.dilationH - g.padH
                 let (ohLo, ohHi) = convValidRange(offset: ihOff, stride: sh, inCount: height, outCount: outH)
+                let lo = min(max(ohLo, rows.lowerBound), rows.upperBound)
+                let hi = max(min(ohHi, rows.upperBound), lo)
                 for j in 0..<kw {
                     let iwOff = j * g.dilationW - g.padW
                     let (owLo, owHi) = convValidRange(offset: iwOff, stride: sw, inCount: width, outCount: outW)
                     let run = owHi - owLo
                     if run <= 0 { continue }
-                    let row = col + ((c * kh + i) * kw + j) * p
-                    for oh in ohLo..<ohHi {
+                    let row = col + ((c * kh + i) * kw + j) * pc - rows.lowerBound * outW
+                    for oh in lo..<hi {
                         let src = row + oh * outW + owLo
                         let dst = plane + (oh * sh + ihOff) * width + owLo * sw + iwOff
                         if sw == 1 {
@@ -318,4 +339,13 @@ func col2im(_ gx: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ g:
             }
         }
     }
+}
+
+/// Output rows per im2col block: about `workspace.columnBlockFloats` floats of [K, rows·Wo]
+/// columns, so that a block is still in cache when the GEMM reads it, but at least
+/// `workspace.columnBlockMinColumns` columns (a GEMM with a narrow N is slow); 1 ≤ rows ≤ Ho.
+func convRowsPerBlock(_ g: Conv2dGeometry, outH: Int, outW: Int, _ workspace: ConvWorkspace) -> Int {
+    let bySize = workspace.columnBlockFloats / max(1, g.columnRows * outW)
+    let byWidth = (workspace.columnBlockMinColumns + outW - 1) / outW
+    return min(outH, max(1, bySize, byWidth))
 }

@@ -10,6 +10,11 @@ public final class ConvWorkspace {
     private var storage: UnsafeMutablePointer<Float>?
     /// Capacity in Float32 elements.
     public private(set) var capacity: Int = 0
+    /// Target size in floats of one block of im2col columns (a block is built, then multiplied,
+    /// while still in cache). Tuned with `mtaf-mpi bench ops`: 2²⁰ (4 MiB).
+    public var columnBlockFloats = 1 << 20
+    /// Minimum number of columns (output pixels) of one im2col block: narrower GEMMs are slow.
+    public var columnBlockMinColumns = 1024
 
     /// An empty workspace, or one pre-grown to `capacity` elements.
     public init(capacity: Int = 0) {
