@@ -28,7 +28,7 @@ final class ASPPTests: XCTestCase {
     private func check(_ geometry: ASPPGeometry, batch n: Int, height h: Int, width w: Int,
                        file: StaticString = #filePath, line: UInt = #line) {
         let bcount = geometry.branches, c = geometry.classes, cin = geometry.inChannels
-        var rng = TestRandom(seed: UInt64(cin * 100 + h * w))
+        var rng = RandomStream(seed: UInt64(cin * 100 + h * w))
         let x = rng.floats(n * cin * h * w)
         let gy = rng.floats(n * c * h * w)
         let ws = (0..<bcount).map { _ in rng.floats(c * cin * 9) }

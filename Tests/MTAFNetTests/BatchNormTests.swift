@@ -30,7 +30,7 @@ final class BatchNormTests: XCTestCase {
 
     /// The train-mode data gradient matches central differences of a Double forward.
     func testTrainBackwardMatchesFiniteDifferences() {
-        var rng = OpsTestRandom(seed: 7)
+        var rng = RandomStream(seed: 7)
         let count = n * c * h * w
         let x = rng.floats(count, -1, 3), dy = rng.floats(count)
         let gamma = rng.floats(c, 0.5, 1.5), beta = rng.floats(c)
@@ -55,7 +55,7 @@ final class BatchNormTests: XCTestCase {
     /// `batchNormStatistics` + `batchNormUpdateRunningStatistics` reproduce the forward's
     /// in-place EMA, and the unbiased variance is biased·m/(m − 1).
     func testSeparateStatisticsAndEMA() {
-        var rng = OpsTestRandom(seed: 8)
+        var rng = RandomStream(seed: 8)
         let count = n * c * h * w
         let x = rng.floats(count, -1, 3)
         let gamma = [Float](repeating: 1, count: c), beta = [Float](repeating: 0, count: c)
@@ -97,7 +97,7 @@ final class BatchNormTests: XCTestCase {
 
     /// Eval mode is an affine map per channel: the backward is the plain scale and accumulates.
     func testEvalBackwardIsScale() {
-        var rng = OpsTestRandom(seed: 9)
+        var rng = RandomStream(seed: 9)
         let count = n * c * h * w
         let dy = rng.floats(count), gamma = rng.floats(c), rv = rng.floats(c, 0.1, 2)
         var dx = [Float](repeating: 1, count: count)

@@ -99,7 +99,7 @@ final class Conv2dTests: XCTestCase {
     private func check(_ g: Conv2dGeometry, batch n: Int, height h: Int, width w: Int, bias: Bool,
                        workspace: ConvWorkspace = ConvWorkspace(),
                        file: StaticString = #filePath, line: UInt = #line) {
-        var rng = TestRandom(seed: UInt64(g.columnRows * 1000 + h * 10 + w))
+        var rng = RandomStream(seed: UInt64(g.columnRows * 1000 + h * 10 + w))
         let ho = g.outputHeight(h), wo = g.outputWidth(w)
         let x = rng.floats(n * g.inChannels * h * w)
         let wt = rng.floats(g.weightCount)

@@ -73,7 +73,7 @@ final class MaxPoolTests: XCTestCase {
 
     /// Padding never wins (all-negative input) and a NaN always wins.
     func testPaddingAndNaN() {
-        var rng = OpsTestRandom(seed: 3)
+        var rng = RandomStream(seed: 3)
         var x = rng.floats(5 * 5, -3, -1)
         let (y, _, _, _) = pool(x, h: 5, w: 5)
         XCTAssertTrue(y.allSatisfy { $0 < -0.9 && $0.isFinite })

@@ -4,22 +4,6 @@
 
 @testable import MTAFNet
 
-/// A small deterministic generator (SplitMix64) for reproducible random tensors.
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func float() -> Float { Float(Double(next() >> 11) / Double(1 << 53) * 2 - 1) }
-    mutating func floats(_ count: Int) -> [Float] { (0..<count).map { _ in float() } }
-}
-
 /// Forward: output [N, Cout, Ho, Wo] from input [N, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout].
 func naiveConv2dForward(input: [Float], weight: [Float], bias: [Float]?, _ g: Conv2dGeometry,
                         batch: Int, height: Int, width: Int) -> [Double] {

@@ -2,25 +2,13 @@
 // central finite differences.
 
 import XCTest
+@testable import MTAFNet
 
-/// A SplitMix64 stream for reproducible test inputs.
-struct OpsTestRandom {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Test inputs drawn from the library's own seeded stream.
+extension RandomStream {
     /// Uniform in [lower, upper).
     mutating func uniform(_ lower: Float, _ upper: Float) -> Float {
-        let u = Float(next() >> 40) / Float(1 << 24)
-        return lower + (upper - lower) * u
+        lower + (upper - lower) * nextUniform()
     }
 
     /// `count` uniform floats in [lower, upper).

@@ -32,7 +32,7 @@ final class ResizeTests: XCTestCase {
     }
 
     func testMatchesFormulaAndAdjoint() {
-        var rng = OpsTestRandom(seed: 11)
+        var rng = RandomStream(seed: 11)
         for (h, w, oh, ow) in [(4, 6, 9, 13), (9, 13, 4, 5), (5, 5, 1, 7), (3, 4, 3, 4), (1, 1, 3, 2)] {
             let x = rng.floats(h * w)
             let y = forward(x, h: h, w: w, oh: oh, ow: ow)

@@ -8,7 +8,7 @@ final class SoftmaxTests: XCTestCase {
     /// Crosses the pixel-block boundary (H·W = 135) and uses large logits.
     func testMatchesReferenceAcrossBlocks() {
         let (n, c, h, w) = (2, 5, 9, 15)
-        var rng = OpsTestRandom(seed: 5)
+        var rng = RandomStream(seed: 5)
         var x = rng.floats(n * c * h * w, -4, 4)
         x[0] = 1000; x[h * w] = 1001
         var y = [Float](repeating: 0, count: x.count)
@@ -21,7 +21,7 @@ final class SoftmaxTests: XCTestCase {
     func testSelfInformationGradient() {
         let (n, c, h, w) = (2, 7, 3, 4)
         let hw = h * w
-        var rng = OpsTestRandom(seed: 6)
+        var rng = RandomStream(seed: 6)
         let x = rng.floats(n * c * hw, -3, 3), g = rng.floats(n * c * hw)
         var out = [Float](repeating: 0, count: x.count), p = out
         selfInformationForward(output: &out, probabilities: &p, logits: x,
@@ -43,7 +43,7 @@ final class SoftmaxTests: XCTestCase {
     /// Softmax backward accumulates into its output.
     func testSoftmaxBackwardAccumulates() {
         let (n, c, h, w) = (1, 3, 2, 2)
-        var rng = OpsTestRandom(seed: 4)
+        var rng = RandomStream(seed: 4)
         let x = rng.floats(n * c * h * w), g = rng.floats(x.count)
         var y = [Float](repeating: 0, count: x.count)
         softmaxChannelsForward(output: &y, input: x, batch: n, channels: c, height: h, width: w)
