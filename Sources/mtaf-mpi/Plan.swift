@@ -1,39 +1,64 @@
 import ArgumentParser
 import Foundation
 import Distributed
+import MTAFNet
 
 extension MTAFMPI {
     struct Plan: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print which rank hosts which target domain; under mpirun, check that every rank agrees.")
 
-        @Option(help: "Comma-separated target domains, in TARGETS order.")
-        var targets: String = "Cityscapes,Mapillary"
+        @Option(help: "Comma-separated target domains, in TARGETS order (instead of --cfg).")
+        var targets: String?
+
+        @OptionGroup var config: ConfigOptions
 
         @Option(help: "Number of ranks to plan for (default: the MPI world size, or 1 without mpirun).")
         var np: Int?
 
         func validate() throws {
-            if targetNames.isEmpty { throw ValidationError("Please name at least one target domain with --targets.") }
+            if config.hasConfig && targets != nil {
+                throw ValidationError("Give the targets either with --cfg FILE (its TARGETS) or with --targets, not both.")
+            }
+            if !config.hasConfig && targets == nil {
+                throw ValidationError("Please give the targets with --cfg FILE (its TARGETS) or --targets A,B.")
+            }
+            if targets != nil && targetNames.isEmpty {
+                throw ValidationError("Please name at least one target domain with --targets.")
+            }
             if let np, np < 1 { throw ValidationError("--np must be at least 1, got \(np).") }
         }
 
         var targetNames: [String] {
-            targets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            (targets ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
 
         func run() throws {
             let cluster = try ClusterLauncher.fromEnvironment()
             defer { try? cluster.finalize() }
             let ranks = np ?? cluster.size
+            var loaded: MTAFConfig?
+            if config.hasConfig {
+                do {
+                    loaded = try config.load()
+                } catch {
+                    if cluster.isRoot { printToStandardError("mtaf-mpi plan: \(error)") }
+                    throw ExitCode.failure
+                }
+            }
+            let names = loaded?.targets ?? targetNames
             let layout: TargetLayout
             do {
-                layout = try TargetLayout(targets: targetNames.count, ranks: ranks)
+                layout = try TargetLayout(targets: names.count, ranks: ranks)
             } catch {
                 printToStandardError("mtaf-mpi plan: \(error)")
                 throw ExitCode.failure
             }
-            let text = layout.render(targetNames: targetNames)
+            var text = layout.render(targetNames: names)
+            if let loaded {
+                text = Self.frameworkLine(loaded, file: config.cfg ?? "") + "\n" + text + "\n"
+                    + Self.hostedModules(loaded, layout: layout)
+            }
             cluster.log0(text)
             guard ClusterLauncher.launchedByMPI else { return }
             do {
@@ -70,6 +95,52 @@ extension MTAFMPI {
             cluster.log0("check: all \(world.size) ranks agree on the plan (fingerprint \(String(UInt64(bitPattern: fingerprint), radix: 16))); "
                 + "\(layout.targetCount) group communicator\(layout.targetCount == 1 ? "" : "s") built and checked")
         }
+    }
+}
+
+extension MTAFMPI.Plan {
+    /// "framework: MDis (model DeepLabv2, 2 targets, …)".
+    static func frameworkLine(_ config: MTAFConfig, file: String) -> String {
+        "framework: \(config.framework.rawValue) (model \(config.train.model), \(config.targetCount) target"
+            + "\(config.targetCount == 1 ? "" : "s") from \(file); source mode \(config.dist.sourceMode), "
+            + "SGD repetition \(config.sgdRepetition.rawValue))"
+    }
+
+    /// What is shared by every rank and which discriminators and heads each rank hosts, per
+    /// design §3's table; names are the snapshot stems of spec §5.5 (D_main_<t> = D_t main).
+    static func hostedModules(_ config: MTAFConfig, layout: TargetLayout) -> String {
+        let names = config.targets
+        let count = config.targetCount
+        let multiLevel = config.train.multiLevel
+        func pair(_ main: String, _ aux: String) -> String { multiLevel ? "\(main), \(aux)" : main }
+        var lines = ["hosted modules (design §3):"]
+        switch config.framework {
+        case .baseline:
+            lines.append("  every rank: segmenter and the discriminator pair \(pair("D_main", "D_aux")) (shared, replicated)")
+        case .mdis, .mtkt:
+            lines.append(config.framework == .mdis ? "  every rank: segmenter (shared)"
+                : "  every rank: backbone and student head 0 (shared)")
+        case .sourceOnly, .minEnt:
+            lines.append("  every rank: segmenter (shared); no discriminator")
+        }
+        guard config.framework == .mdis || config.framework == .mtkt else { return lines.joined(separator: "\n") }
+        for rank in 0 ..< layout.worldSize {
+            let hosted = layout.targets(hostedBy: rank).map { t -> String in
+                var parts: [String] = []
+                if config.framework == .mtkt { parts.append("teacher head \(t + 1)") }
+                parts.append("\(pair("D_main_\(t)", "D_aux_\(t)")) (source vs \(names[t]))")
+                if config.framework == .mdis {
+                    if count == 2 && t == 0 {
+                        parts.append("\(pair("D_target", "D_target_aux")) (\(names[0]) vs \(names[1]))")
+                    } else if count > 2 {
+                        parts.append("\(pair("D_target_\(t)", "D_target_aux_\(t)")) (\(names[t]) vs the other targets)")
+                    }
+                }
+                return "\(names[t]): " + parts.joined(separator: ", ")
+            }
+            lines.append("  rank \(rank): " + (hosted.isEmpty ? "nothing hosted" : hosted.joined(separator: "; ")))
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -1,0 +1,20 @@
+// DistConfig.SourceMode: how the ranks share the source batch (design §3).
+
+extension DistConfig {
+    /// A value of DIST.SOURCE_MODE (design §3).
+    public enum SourceMode: String, Sendable, CaseIterable {
+        /// Every rank runs the same source batch (its terms are scaled by 1/ranks): with one
+        /// rank per target the update equals the single-process one.
+        case replicate
+        /// Each rank draws its own source images (a larger effective source batch).
+        case shard
+    }
+
+    /// DIST.SOURCE_MODE as an enum (valid after `MTAFConfig.finalize`).
+    public var sourceModeValue: SourceMode {
+        guard let mode = SourceMode(rawValue: sourceMode) else {
+            preconditionFailure("DIST.SOURCE_MODE '\(sourceMode)' was not validated")
+        }
+        return mode
+    }
+}

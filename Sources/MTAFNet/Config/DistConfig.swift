@@ -1,0 +1,16 @@
+// DistConfig: our `DIST` section: how ranks share the work (design §3).
+
+/// The `DIST` section of `MTAFConfig` (ours; design §3).
+public struct DistConfig: Equatable, Sendable {
+    /// `SOURCE_MODE`: 'replicate' (every rank runs the same source batch; with one rank per
+    /// target the update equals the single-process one) or 'shard' (each rank its own source images).
+    public var sourceMode = "replicate"
+    /// `THREADS_PER_RANK`: BLAS/compute threads per rank; 0 = cores per node / ranks per node.
+    public var threadsPerRank = 0
+    /// `BUCKET_MB`: gradient-allreduce bucket cap in megabytes.
+    public var bucketMB = 4.0
+    /// `CHECKED_COLLECTIVES`: verify every collective's arguments across ranks (slow; debugging).
+    public var checkedCollectives = false
+
+    public init() {}
+}
