@@ -9,6 +9,8 @@ typedef struct {
     jmp_buf jump;
     char *message;
     size_t capacity;
+    FILE *file;               // the reader's source (NULL when writing)
+    volatile int truncated;   // set by read_data when the file ends early
 } error_context;
 
 static void on_error(png_structp png, png_const_charp text) {
@@ -22,28 +24,45 @@ static void on_warning(png_structp png, png_const_charp text) {
     (void)text;
 }
 
+// Our own read callback, so that a file that ends early is told apart from corrupt data.
+static void read_data(png_structp png, png_bytep data, size_t length) {
+    error_context *context = (error_context *)png_get_io_ptr(png);
+    if (fread(data, 1, length, context->file) != length) {
+        if (feof(context->file)) {
+            context->truncated = 1;
+            png_error(png, "unexpected end of file");
+        }
+        png_error(png, "read error");
+    }
+}
+
 int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mtaf_png_image *out,
                   char *message, size_t message_capacity) {
     memset(out, 0, sizeof(*out));
     FILE *file = fopen(path, "rb");
     if (!file) {
         snprintf(message, message_capacity, "cannot open file");
-        return 1;
+        return MTAF_PNG_CANNOT_OPEN;
     }
     unsigned char signature[8];
-    if (fread(signature, 1, 8, file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
+    size_t signature_bytes = fread(signature, 1, 8, file);
+    if (signature_bytes != 8 || png_sig_cmp(signature, 0, 8) != 0) {
         fclose(file);
+        if (signature_bytes > 0 && signature_bytes < 8 && png_sig_cmp(signature, 0, signature_bytes) == 0) {
+            snprintf(message, message_capacity, "unexpected end of file in the signature");
+            return MTAF_PNG_TRUNCATED;
+        }
         snprintf(message, message_capacity, "not a PNG file (bad signature)");
-        return 2;
+        return MTAF_PNG_NOT_PNG;
     }
-    error_context context = {.message = message, .capacity = message_capacity};
+    error_context context = {.message = message, .capacity = message_capacity, .file = file, .truncated = 0};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &context, on_error, on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
         png_destroy_read_struct(&png, &info, NULL);
         fclose(file);
         snprintf(message, message_capacity, "out of memory creating the PNG reader");
-        return 3;
+        return MTAF_PNG_NO_MEMORY;
     }
     uint8_t *volatile pixels = NULL;
     png_bytep *volatile rows = NULL;
@@ -52,9 +71,9 @@ int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mta
         free(rows);
         png_destroy_read_struct(&png, &info, NULL);
         fclose(file);
-        return 4;
+        return context.truncated ? MTAF_PNG_TRUNCATED : MTAF_PNG_CORRUPT;
     }
-    png_init_io(png, file);
+    png_set_read_fn(png, &context, read_data);
     png_set_sig_bytes(png, 8);
     png_read_info(png, info);
     png_uint_32 width = png_get_image_width(png, info);
@@ -64,7 +83,7 @@ int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mta
                  (unsigned)width, (unsigned)height, (unsigned long long)max_pixels);
         png_destroy_read_struct(&png, &info, NULL);
         fclose(file);
-        return 5;
+        return MTAF_PNG_TOO_LARGE;
     }
     int color = png_get_color_type(png, info);
     int depth = png_get_bit_depth(png, info);
@@ -77,6 +96,8 @@ int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mta
     } else if (depth < 8) {
         png_set_packing(png);
     }
+    // Adam7 files: png_read_image assembles the passes only with interlace handling on.
+    png_set_interlace_handling(png);
     png_read_update_info(png, info);
     uint32_t channels = png_get_channels(png, info);
     uint32_t bytes_per_sample = png_get_bit_depth(png, info) == 16 ? 2 : 1;
@@ -85,7 +106,7 @@ int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mta
         snprintf(message, message_capacity, "unexpected row size %zu", row_bytes);
         png_destroy_read_struct(&png, &info, NULL);
         fclose(file);
-        return 6;
+        return MTAF_PNG_UNSUPPORTED;
     }
     pixels = malloc(row_bytes * height + 1);
     rows = malloc(sizeof(png_bytep) * (height + 1));
@@ -95,7 +116,7 @@ int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mta
         png_destroy_read_struct(&png, &info, NULL);
         fclose(file);
         snprintf(message, message_capacity, "out of memory for %ux%u pixels", (unsigned)width, (unsigned)height);
-        return 3;
+        return MTAF_PNG_NO_MEMORY;
     }
     for (png_uint_32 y = 0; y < height; y++) rows[y] = pixels + y * row_bytes;
     png_read_image(png, rows);
@@ -117,7 +138,7 @@ void mtaf_png_free(mtaf_png_image *image) {
 }
 
 int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
-                   uint32_t channels, char *message, size_t message_capacity) {
+                   uint32_t channels, int compression_level, char *message, size_t message_capacity) {
     int color;
     switch (channels) {
     case 1: color = PNG_COLOR_TYPE_GRAY; break;
@@ -147,6 +168,10 @@ int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint
         return 4;
     }
     png_init_io(png, file);
+    if (compression_level >= 0 && compression_level <= 9) {
+        png_set_compression_level(png, compression_level);
+        if (compression_level <= 3) png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+    }
     png_set_IHDR(png, info, width, height, 8, color, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

@@ -22,8 +22,19 @@ typedef struct {
     uint8_t *pixels;        // row-major, malloc'ed; free with mtaf_png_free
 } mtaf_png_image;
 
-/// Reads a PNG file. Returns 0 on success; otherwise a non-zero code and a message in `message`.
-/// Images with more than `max_pixels` pixels are refused before any allocation.
+/// Status codes of mtaf_png_read (0 = success).
+enum {
+    MTAF_PNG_CANNOT_OPEN = 1,   // fopen failed
+    MTAF_PNG_NOT_PNG = 2,       // bad signature
+    MTAF_PNG_NO_MEMORY = 3,
+    MTAF_PNG_CORRUPT = 4,       // libpng reported an error (bad chunk, CRC, zlib data, ...)
+    MTAF_PNG_TOO_LARGE = 5,     // more than max_pixels pixels
+    MTAF_PNG_UNSUPPORTED = 6,   // unexpected row layout after the transformations
+    MTAF_PNG_TRUNCATED = 7,     // the file ends before the image does
+};
+
+/// Reads a PNG file. Returns 0 on success; otherwise one of the codes above and a message in
+/// `message`. Images with more than `max_pixels` pixels are refused before any allocation.
 int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mtaf_png_image *out,
                   char *message, size_t message_capacity);
 
@@ -31,6 +42,8 @@ int mtaf_png_read(const char *path, mtaf_png_mode mode, uint64_t max_pixels, mta
 void mtaf_png_free(mtaf_png_image *image);
 
 /// Writes an 8-bit PNG with 1 (gray), 3 (RGB) or 4 (RGBA) channels. Returns 0 on success.
+/// `compression_level` is zlib's 0...9, or -1 for libpng's default (level 6, adaptive filters);
+/// levels 0...3 also use only the "sub" filter, which makes writing several times faster.
 int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
-                   uint32_t channels, char *message, size_t message_capacity);
+                   uint32_t channels, int compression_level, char *message, size_t message_capacity);
 #endif

@@ -8,5 +8,6 @@ public enum FixtureRunners {
         LossFixtureRunner.self,
         SGDFixtureRunner.self,
         AdamFixtureRunner.self,
+        PreprocessFixtureRunner.self,
     ]
 }

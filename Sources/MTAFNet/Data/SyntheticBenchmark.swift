@@ -1,0 +1,200 @@
+// SyntheticBenchmark: writes the synthetic multi-domain benchmark (spec §9) in the folder layouts
+// of the real datasets (spec §7.2–§7.5), so the real dataset code reads it: a source domain
+// "game" laid out as GTA5 and three targets, "city" as Cityscapes, "vistas" as Mapillary Vistas,
+// "indian" as IDD, each with labels in that dataset's own id space.
+
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The synthetic benchmark generator.
+public enum SyntheticBenchmark {
+    /// What to generate.
+    public struct Options: Sendable {
+        /// The output folder (default `data/synthetic`, relative to the working directory).
+        public var outputDirectory: String = "data/synthetic"
+        /// The seed; equal seeds give identical files.
+        public var seed: UInt64 = 0
+        /// Source ("game", GTA5 layout) images.
+        public var sourceImages: Int = 600
+        /// Training images per target.
+        public var targetTrainImages: Int = 300
+        /// Validation images per target.
+        public var targetValImages: Int = 100
+        /// The image size (W×H).
+        public var size = ImageSize(width: 320, height: 160)
+        /// zlib level of the PNG files (1: fast).
+        public var compressionLevel: Int = 1
+
+        public init() {}
+    }
+
+    /// What was written.
+    public struct Summary: Sendable, CustomStringConvertible {
+        /// One line per folder: its path relative to the output and the number of images.
+        public var parts: [(folder: String, images: Int)]
+        /// The total number of files written (images, labels, instances, lists, config).
+        public var files: Int
+
+        public var description: String {
+            parts.map { "  \($0.folder): \($0.images) images" }.joined(separator: "\n") + "\n  \(files) files"
+        }
+    }
+
+    /// One image to draw and where its files go.
+    struct Job: Sendable {
+        var domain: SyntheticDomain
+        var split: Int            // 0 train (or GTA5 all), 1 val
+        var index: Int
+        var image: String
+        var labels: [(path: String, id: @Sendable (SyntheticElement) -> UInt8)]
+        var listEntry: String?
+    }
+
+    /// The Cityscapes cities of each split (names of the real ones).
+    static let cities = [["aachen", "bochum", "bremen"], ["frankfurt", "lindau", "munster"]]
+
+    /// Generates the benchmark.
+    ///
+    /// - Parameter options: Counts, seed, size and output folder.
+    /// - Returns: What was written.
+    /// - Throws: `DataError` when a folder or file cannot be written.
+    /// Spec §9.
+    public static func generate(_ options: Options) throws -> Summary {
+        let root = options.outputDirectory
+        let jobs = makeJobs(options)
+        var folders = Set<String>()
+        for job in jobs {
+            folders.insert((job.image as NSString).deletingLastPathComponent)
+            for label in job.labels { folders.insert((label.path as NSString).deletingLastPathComponent) }
+        }
+        for folder in folders.sorted() + ["gta5_list", "cityscapes_list", "idd_list"] {
+            try makeFolder("\(root)/\(folder)")
+        }
+        let failures = Mutex<[String: any Error]>([:])
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+            do {
+                try write(jobs[i], options: options)
+            } catch {
+                failures.withLock { $0[jobs[i].image] = error }
+            }
+        }
+        if let first = failures.withLock({ $0.sorted { $0.key < $1.key }.first }) { throw first.value }
+
+        // Lists (file order = generation order) and Mapillary's config.json.
+        let lists: [(String, SyntheticDomain, Int)] = [
+            ("gta5_list/all.txt", .game, 0), ("cityscapes_list/train.txt", .city, 0),
+            ("cityscapes_list/val.txt", .city, 1), ("idd_list/train.txt", .indian, 0), ("idd_list/val.txt", .indian, 1),
+        ]
+        for (path, domain, split) in lists {
+            let entries = jobs.filter { $0.domain == domain && $0.split == split }.compactMap(\.listEntry)
+            try writeText(entries.map { $0 + "\n" }.joined(), to: "\(root)/\(path)")
+        }
+        try writeText(mapillaryConfig(), to: "\(root)/Mapillary/config.json")
+
+        var parts: [(String, Int)] = []
+        for (name, domain, split) in [("GTA5", SyntheticDomain.game, 0), ("Cityscapes train", .city, 0),
+                                      ("Cityscapes val", .city, 1), ("Mapillary train", .vistas, 0),
+                                      ("Mapillary validation", .vistas, 1), ("IDD train", .indian, 0),
+                                      ("IDD val", .indian, 1)] {
+            parts.append((name, jobs.filter { $0.domain == domain && $0.split == split }.count))
+        }
+        let files = jobs.reduce(0) { $0 + 1 + $1.labels.count } + lists.count + 1
+        return Summary(parts: parts, files: files)
+    }
+
+    /// Draws one scene of a domain without writing it (tests and the domain-gap check).
+    ///
+    /// - Parameters:
+    ///   - domain: The domain.
+    ///   - split: 0 train, 1 validation.
+    ///   - index: The image index within the split.
+    ///   - seed: The benchmark seed.
+    ///   - size: W×H.
+    /// - Returns: The RGB image and the element map.
+    static func scene(domain: SyntheticDomain, split: Int, index: Int, seed: UInt64, size: ImageSize) -> SyntheticScene {
+        var stream = RandomStream(seed: seed).split(index: domain.rawValue).split(index: split).split(index: index)
+        return SyntheticScene.render(domain: domain, size: size, stream: &stream)
+    }
+
+    // MARK: Private
+
+    static func makeJobs(_ options: Options) -> [Job] {
+        var jobs: [Job] = []
+        for i in 0..<options.sourceImages {
+            let name = String(format: "%05d.png", i + 1)
+            jobs.append(Job(domain: .game, split: 0, index: i, image: "GTA5/images/\(name)",
+                            labels: [("GTA5/labels/\(name)", { $0.cityscapesID })], listEntry: name))
+        }
+        for split in 0..<2 {
+            let count = split == 0 ? options.targetTrainImages : options.targetValImages
+            let set = split == 0 ? "train" : "val"
+            for i in 0..<count {
+                let city = cities[split][i % cities[split].count]
+                let stem = "\(city)_000000_" + String(format: "%06d", i)
+                jobs.append(Job(domain: .city, split: split, index: i,
+                                image: "Cityscapes/leftImg8bit/\(set)/\(city)/\(stem)_leftImg8bit.png",
+                                labels: [("Cityscapes/gtFine/\(set)/\(city)/\(stem)_gtFine_labelIds.png", { $0.cityscapesID })],
+                                listEntry: "\(city)/\(stem)_leftImg8bit.png"))
+            }
+            let vistasSet = split == 0 ? "train" : "validation"
+            for i in 0..<count {
+                let stem = String(format: "synthetic_%06d", i)
+                jobs.append(Job(domain: .vistas, split: split, index: i,
+                                image: "Mapillary/\(vistasSet)/images/\(stem).png",
+                                labels: [("Mapillary/\(vistasSet)/labels/\(stem).png", { $0.mapillaryID }),
+                                         ("Mapillary/\(vistasSet)/instances/\(stem).png", { $0.mapillaryID })],
+                                listEntry: nil))
+            }
+            for i in 0..<count {
+                let folder = String(split * 100 + i / 50)
+                let stem = String(format: "%06d", i)
+                jobs.append(Job(domain: .indian, split: split, index: i,
+                                image: "IDD/leftImg8bit/\(set)/\(folder)/\(stem)_leftImg8bit.png",
+                                labels: [("IDD/gtFine/\(set)/\(folder)/\(stem)_gtFine_labelids.png", { $0.iddID })],
+                                listEntry: "\(folder)/\(stem)_leftImg8bit.png"))
+            }
+        }
+        return jobs
+    }
+
+    static func write(_ job: Job, options: Options) throws {
+        let scene = scene(domain: job.domain, split: job.split, index: job.index, seed: options.seed, size: options.size)
+        let root = options.outputDirectory
+        try PNG.write(scene.pixelImage, toPath: "\(root)/\(job.image)", compressionLevel: options.compressionLevel)
+        for label in job.labels {
+            try PNG.write(scene.labels(label.id), toPath: "\(root)/\(label.path)", compressionLevel: options.compressionLevel)
+        }
+    }
+
+    /// Vistas' config.json shape: `labels`, each with `name`, `readable`, `color`, `instances`, `evaluate`.
+    static func mapillaryConfig() -> String {
+        var items: [String] = []
+        for (index, readable) in LabelMaps.mapillaryLabelNames.enumerated() {
+            let name = "synthetic--" + readable.lowercased()
+                .replacingOccurrences(of: " - ", with: "-").replacingOccurrences(of: " ", with: "-")
+                .replacingOccurrences(of: "(", with: "").replacingOccurrences(of: ")", with: "")
+            let color = [(index * 67) % 256, (index * 131 + 50) % 256, (index * 29 + 100) % 256]
+            items.append("    {\"name\": \"\(name)\", \"readable\": \"\(readable)\", \"color\": \(color), "
+                + "\"instances\": false, \"evaluate\": \(readable != "Unlabeled")}")
+        }
+        return "{\n  \"version\": \"synthetic (mtaf-mpi make-data; names and order of Vistas v1.2)\",\n"
+            + "  \"labels\": [\n" + items.joined(separator: ",\n") + "\n  ]\n}\n"
+    }
+
+    static func makeFolder(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw DataError.cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    static func writeText(_ text: String, to path: String) throws {
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw DataError.cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+}
