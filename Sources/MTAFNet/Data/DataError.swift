@@ -37,6 +37,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case mixedSizes(first: String, other: String)
     /// A file or folder could not be written.
     case cannotWrite(path: String, reason: String)
+    /// A dataset used for evaluation did not read the labels of an entry.
+    case missingLabels(dataset: String, entry: String)
 
     public var description: String {
         switch self {
@@ -62,6 +64,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "samples of one batch differ in size: \(first) and \(other)"
         case let .cannotWrite(path, reason):
             return "\(path): cannot write (\(reason))"
+        case let .missingLabels(dataset, entry):
+            return "\(dataset): no label for '\(entry)' (evaluation needs labels)"
         }
     }
 }
