@@ -18,9 +18,10 @@ extension MTAFMPI {
         /// What to measure; later suites (the whole model) add cases here.
         enum Suite: String, ExpressibleByArgument, CaseIterable {
             case ops
+            case model
         }
 
-        @Argument(help: "The suite to run (ops).")
+        @Argument(help: "The suite to run (ops, or model: whole DeepLab-v2 forward and training step).")
         var suite: Suite = .ops
 
         @Flag(name: .long, help: "Print JSON instead of a table.")
@@ -47,6 +48,7 @@ extension MTAFMPI {
             let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
             setBLASThreads(threadCount)
             BenchTiming.clock = clock
+            if suite == .model { return try BenchModel.run(threads: threadCount, reps: reps, only: only, json: json) }
             let sgemmRate = BenchTiming.sgemmRate(size: 2048, reps: reps)
             var report = BenchReport(suite: suite.rawValue, threads: threadCount, reps: reps,
                                      clock: clock.rawValue, sgemmGFlops: sgemmRate, rows: [])
@@ -54,6 +56,8 @@ extension MTAFMPI {
             case .ops:
                 report.rows = BenchOps.rows(reps: reps, only: only, progress: !json)
                     .map { $0.rated(sgemmGFlops: sgemmRate) }
+            case .model:
+                break
             }
             if json {
                 let encoder = JSONEncoder()

@@ -9,5 +9,8 @@ public enum FixtureRunners {
         SGDFixtureRunner.self,
         AdamFixtureRunner.self,
         PreprocessFixtureRunner.self,
+        DeepLabV2FixtureRunner.self,
+        DeepLabV2MTKTFixtureRunner.self,
+        FCDiscriminatorFixtureRunner.self,
     ]
 }
