@@ -193,8 +193,10 @@ final class ConfigTests: XCTestCase {
             XCTAssertEqual(c.train.restoreFrom, "")
             XCTAssertEqual(c.train.batchSizeSource, 2)
             XCTAssertEqual(c.train.batchSizeTarget, 2)
-            XCTAssertEqual(c.train.earlyStop, 400)
-            XCTAssertEqual(c.train.maxIters, 400)
+            // 401 iterations (0…400) so that the last one is snapshot 400, which best mode's scan
+            // (SNAPSHOT_STEP 100 < SNAPSHOT_MAXITER 401) reaches.
+            XCTAssertEqual(c.train.earlyStop, 401)
+            XCTAssertEqual(c.train.maxIters, 401)
             XCTAssertEqual(c.train.savePredEvery, 100)
             XCTAssertEqual(c.train.learningRate, 2.5e-3)
             XCTAssertEqual(c.expRoot, "experiments")

@@ -9,13 +9,15 @@ public struct FixtureReport: Sendable, CustomStringConvertible {
         public let maxAbsError: Double
         /// The tensor's tolerance from the sidecar.
         public let tolerance: Double
-        /// `maxAbsError / tolerance` (0 when both are 0, infinity when only the tolerance is 0).
+        /// The worst element's error over its tolerance (0 when both are 0, infinity when only the
+        /// tolerance is 0); `passed` iff it is at most 1.
         public let ratio: Double
         /// The multi-index of the first element beyond the tolerance, if any.
         public let firstBadIndex: [Int]?
         /// The expected and actual values at `firstBadIndex`.
         public let firstBadValues: (expected: Float, actual: Float)?
-        /// Why the tensor could not be compared (missing output, shape mismatch), if so.
+        /// Why the tensor could not be compared (missing output, shape mismatch), or which of its
+        /// elements were held to a runner's looser allowance.
         public let problem: String?
         /// Whether every element is within the tolerance.
         public let passed: Bool

@@ -17,4 +17,28 @@ public protocol FixtureRunner: SendableMetatype {
     ///   sidecar accessors.
     /// - Returns: One tensor per expected key; a missing key fails that tensor.
     static func run(_ fixture: Fixture) throws -> [String: Tensor]
+    /// Elements of expected tensors that the case itself shows to be ill-conditioned, with the
+    /// looser tolerance they get (the sidecar's tolerance still applies to every other element).
+    /// Default: none.
+    static func allowances(_ fixture: Fixture) throws -> [String: ElementAllowance]
+}
+
+/// A looser tolerance for some elements of one expected tensor, with the reason.
+public struct ElementAllowance: Sendable {
+    /// Flat indices of the elements it covers.
+    public let indices: Set<Int>
+    /// Their tolerance (the larger of this and the sidecar's applies).
+    public let tolerance: Float
+    /// Why, for the report.
+    public let reason: String
+
+    public init(indices: Set<Int>, tolerance: Float, reason: String) {
+        self.indices = indices
+        self.tolerance = tolerance
+        self.reason = reason
+    }
+}
+
+extension FixtureRunner {
+    public static func allowances(_ fixture: Fixture) throws -> [String: ElementAllowance] { [:] }
 }

@@ -8,9 +8,10 @@ public enum FixtureRunners {
         LossFixtureRunner.self,
         SGDFixtureRunner.self,
         AdamFixtureRunner.self,
-        PreprocessFixtureRunner.self,
         DeepLabV2FixtureRunner.self,
         DeepLabV2MTKTFixtureRunner.self,
         FCDiscriminatorFixtureRunner.self,
+        PreprocessFixtureRunner.self,
+        TrainingFixtureRunner.self,
     ]
 }

@@ -27,8 +27,10 @@ public func verify(_ fixture: Fixture, runners: [any FixtureRunner.Type] = Fixtu
                                  + handling.map { String(describing: $0) }.joined(separator: ", "))
     }
     let outputs: [String: Tensor]
+    let allowances: [String: ElementAllowance]
     do {
         outputs = try runner.run(fixture)
+        allowances = try runner.allowances(fixture)
     } catch {
         return FixtureReport(fixture: fixture.name, tensors: [],
                              error: "\(String(describing: runner)) threw: \(error)")
@@ -38,7 +40,8 @@ public func verify(_ fixture: Fixture, runners: [any FixtureRunner.Type] = Fixtu
         do {
             let expected = try fixture.floats(key)
             let tolerance = try fixture.tolerance(for: key)
-            results.append(compare(name: key, actual: outputs[key], expected: expected, tolerance: tolerance))
+            results.append(compare(name: key, actual: outputs[key], expected: expected, tolerance: tolerance,
+                                   allowance: allowances[key]))
         } catch {
             results.append(FixtureReport.TensorResult(
                 name: key, maxAbsError: .infinity, tolerance: 0, ratio: .infinity, firstBadIndex: nil,
@@ -71,8 +74,11 @@ public func verify(contentsOf path: String, runners: [any FixtureRunner.Type] = 
 ///   - actual: What the runner returned, or nil.
 ///   - expected: The reference values.
 ///   - tolerance: The largest allowed absolute difference.
+///   - allowance: Elements with a looser tolerance (the ratio of each element is taken against
+///     its own tolerance).
 /// - Returns: The comparison.
-public func compare(name: String, actual: Tensor?, expected: Tensor, tolerance: Float) -> FixtureReport.TensorResult {
+public func compare(name: String, actual: Tensor?, expected: Tensor, tolerance: Float,
+                    allowance: ElementAllowance? = nil) -> FixtureReport.TensorResult {
     let tol = Double(tolerance)
     guard let actual else {
         return FixtureReport.TensorResult(
@@ -85,26 +91,32 @@ public func compare(name: String, actual: Tensor?, expected: Tensor, tolerance: 
             name: name, maxAbsError: .infinity, tolerance: tol, ratio: .infinity, firstBadIndex: nil,
             firstBadValues: nil, problem: "shape \(actual.shape), expected \(expected.shape)", passed: false)
     }
-    var maxError = 0.0
+    var maxError = 0.0, worstRatio = 0.0
     var firstBad = -1
+    let looser = max(tol, Double(allowance?.tolerance ?? 0))
     actual.withUnsafeBufferPointer { a in
         expected.withUnsafeBufferPointer { e in
             for i in 0..<a.count {
                 var difference = abs(Double(a[i]) - Double(e[i]))
                 if difference.isNaN { difference = .infinity }
-                if difference > maxError { maxError = difference }
-                if firstBad < 0 && difference > tol { firstBad = i }
+                let elementTolerance = allowance?.indices.contains(i) == true ? looser : tol
+                let ratio = difference == 0 ? 0 : (elementTolerance == 0 ? .infinity : difference / elementTolerance)
+                maxError = max(maxError, difference)
+                worstRatio = max(worstRatio, ratio)
+                if firstBad < 0 && difference > elementTolerance { firstBad = i }
             }
         }
     }
-    let ratio = maxError == 0 ? 0 : (tol == 0 ? .infinity : maxError / tol)
+    let ratio = worstRatio
     let index = firstBad >= 0 ? expected.multiIndex(firstBad) : nil
     let values = firstBad >= 0
         ? (expected: expected.withUnsafeBufferPointer { $0[firstBad] }, actual: actual.withUnsafeBufferPointer { $0[firstBad] })
         : nil
     return FixtureReport.TensorResult(
         name: name, maxAbsError: maxError, tolerance: tol, ratio: ratio, firstBadIndex: index,
-        firstBadValues: values, problem: nil, passed: firstBad < 0)
+        firstBadValues: values,
+        problem: allowance.map { "\($0.indices.count) element(s) at tolerance \($0.tolerance): \($0.reason)" },
+        passed: firstBad < 0)
 }
 
 /// "op=conv2d", or for cases without an op the keys that identify them.

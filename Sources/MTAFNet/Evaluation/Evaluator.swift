@@ -1,0 +1,77 @@
+// Scoring a target's validation set (spec §8 steps 1–6). Sizes: C classes, one image at a time
+// (TEST.BATCH_SIZE_TARGET = 1), logits [1, C, h, w] upsampled to the label's own H×W.
+
+/// One model of an evaluation (several make an ensemble in single mode, spec §8 step 4).
+public struct WeightedSegmenter {
+    public let segmenter: Segmenter
+    public let weight: Float
+
+    public init(_ segmenter: Segmenter, weight: Float = 1) {
+        self.segmenter = segmenter
+        self.weight = weight
+    }
+}
+
+public enum Evaluator {
+    /// Accumulates the confusion matrix of `dataset`'s samples at `indices` (file order).
+    ///
+    /// Each image's main logits are upsampled (bilinear, align_corners) to its label's H×W — for
+    /// Cityscapes and IDD that is TEST.OUTPUT_SIZE_TARGET, for Mapillary the label's own size
+    /// (spec §7.5, §8 step 3) — summed over the models with their weights, arg-maxed (first
+    /// index on ties) and counted against the label (255 skipped).
+    ///
+    /// - Parameters:
+    ///   - models: One or more segmenters with ensemble weights.
+    ///   - dataset: A test dataset that reads labels.
+    ///   - classCount: C.
+    ///   - indices: The samples to score (a rank's share, or all).
+    ///   - progress: Called after each image with the number scored so far.
+    public static func confusion(models: [WeightedSegmenter], dataset: any SegmentationDataset, classCount: Int,
+                                 indices: [Int], progress: ((Int) -> Void)? = nil) throws -> ConfusionMatrix {
+        precondition(!models.isEmpty, "Evaluator needs at least one model")
+        var matrix = ConfusionMatrix(classCount: classCount)
+        for (done, index) in indices.enumerated() {
+            let sample = try dataset.sample(index)
+            guard let label = sample.label else {
+                throw DataError.missingLabels(dataset: dataset.name, entry: sample.name)
+            }
+            let input = sample.image.reshaped([1] + sample.image.shape)
+            let upsampled = Tensor(shape: [1, classCount, label.height, label.width])
+            for model in models {
+                let logits = model.segmenter.evaluationLogits(input)
+                precondition(logits.shape[1] == classCount, "model has \(logits.shape[1]) classes, config \(classCount)")
+                let resized = Tensor(shape: upsampled.shape)
+                logits.withUnsafeBufferPointer { source in
+                    resized.withUnsafeMutableBufferPointer { target in
+                        bilinearResizeForward(output: target.baseAddress!, input: source.baseAddress!, batch: 1,
+                                              channels: classCount, inputHeight: logits.shape[2],
+                                              inputWidth: logits.shape[3], outputHeight: label.height,
+                                              outputWidth: label.width)
+                    }
+                }
+                addScaled(resized, into: upsampled, scale: model.weight)
+            }
+            var predictions = [Int32](repeating: 0, count: label.width * label.height)
+            upsampled.withUnsafeBufferPointer { scores in
+                predictions.withUnsafeMutableBufferPointer {
+                    argmaxChannels(predictions: $0.baseAddress!, logits: scores.baseAddress!, batch: 1,
+                                   channels: classCount, height: label.height, width: label.width)
+                }
+            }
+            label.values.withUnsafeBufferPointer { truth in
+                predictions.withUnsafeBufferPointer { matrix.add(labels: truth, predictions: $0) }
+            }
+            progress?(done + 1)
+        }
+        return matrix
+    }
+}
+
+/// `target += scale × source`, elementwise (equal shapes).
+private func addScaled(_ source: Tensor, into target: Tensor, scale: Float) {
+    target.withUnsafeMutableBufferPointer { t in
+        source.withUnsafeBufferPointer { s in
+            for i in 0 ..< t.count { t[i] += scale * s[i] }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Distributed
+import Foundation
+
+/// The scores of one target for one checkpoint.
+public struct TargetResult: Codable, Sendable {
+    public let target: String
+    public let classNames: [String]
+    /// Per-class IoU in [0, 1] (NaN for a class absent from ground truth and prediction).
+    public let iou: [Double]
+    /// mIoU ×100, rounded to 2 decimals (spec §4.11).
+    public let mIoU: Double
+
+    enum CodingKeys: String, CodingKey { case target, classNames = "class_names", iou, mIoU = "miou" }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(target, forKey: .target)
+        try container.encode(classNames, forKey: .classNames)
+        try container.encode(iou.map { $0.isNaN ? nil : $0 }, forKey: .iou)
+        try container.encode(mIoU.isNaN ? nil : mIoU, forKey: .mIoU)
+    }
+
+    public init(target: String, classNames: [String], iou: [Double], mIoU: Double) {
+        self.target = target
+        self.classNames = classNames
+        self.iou = iou
+        self.mIoU = mIoU
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        target = try container.decode(String.self, forKey: .target)
+        classNames = try container.decode([String].self, forKey: .classNames)
+        iou = try container.decode([Double?].self, forKey: .iou).map { $0 ?? .nan }
+        mIoU = try container.decodeIfPresent(Double.self, forKey: .mIoU) ?? .nan
+    }
+}
+
+/// Upstream's `test.py` (spec §6.5, §8): single mode (given checkpoints, optional ensemble) and
+/// best mode (scan the trainer's snapshots, cache per target, keep the best per target and for the
+/// multi-target average).
+public final class TestRunner {
+    public let config: MTAFConfig
+    public let cluster: any Cluster
+    private let log: (String) -> Void
+    /// Seconds between looks for a missing snapshot in best mode (upstream: 5).
+    public var pollSeconds: Double = 5
+
+    public init(config: MTAFConfig, cluster: any Cluster, log: @escaping (String) -> Void = { print($0) }) {
+        self.config = config
+        self.cluster = cluster
+        self.log = log
+    }
+
+    /// Runs the configured mode and returns, per evaluated checkpoint, the results of every target.
+    public func run() throws -> [(checkpoint: String, results: [TargetResult])] {
+        switch config.test.modeValue {
+        case .single: return [try runSingle()]
+        case .best: return try runBest()
+        }
+    }
+
+    private var classNames: [String] {
+        LabelMaps.classNames(numClasses: config.numClasses) ?? (0 ..< config.numClasses).map { "class \($0)" }
+    }
+
+    /// A segmenter of TEST.MODEL[m] with the config's blocks and width.
+    func makeSegmenter(model: String, multiLevel: Bool) -> Segmenter {
+        let configuration = DeepLabV2Configuration(blocks: config.modelBlocks, width: config.modelWidth,
+                                                   classes: config.numClasses, multiLevel: multiLevel)
+        let random = RandomStream(seed: 0)
+        return model == "DeepLabv2MTKT"
+            ? .deepLabV2MTKT(DeepLabV2MTKT(configuration, heads: 1 + config.targetCount, random: random))
+            : .deepLabV2(DeepLabV2(configuration, random: random))
+    }
+
+    /// Scores every target with the given models.
+    public func evaluate(_ models: [WeightedSegmenter]) throws -> [TargetResult] {
+        try (0 ..< config.targetCount).map { t in
+            let dataset = try DatasetFactory.testTarget(config, index: t)
+            let matrix = try Evaluator.confusion(models: models, dataset: dataset, classCount: config.numClasses,
+                                                 indices: Array(0 ..< dataset.count))
+            return TargetResult(target: config.targets[t], classNames: classNames, iou: matrix.perClassIoU,
+                                mIoU: matrix.meanIoUPercent)
+        }
+    }
+
+    private func runSingle() throws -> (checkpoint: String, results: [TargetResult]) {
+        var models: [WeightedSegmenter] = []
+        for (m, model) in config.test.model.enumerated() {
+            let segmenter = makeSegmenter(model: model, multiLevel: config.test.multiLevel[m])
+            try ModelCheckpoint.load(segmenter.stateDict, from: config.test.restoreFrom[m])
+            models.append(WeightedSegmenter(segmenter, weight: Float(config.test.modelWeight[m])))
+        }
+        log0("Evaluating model \(config.test.restoreFrom[0])")
+        let results = try evaluate(models)
+        for result in results {
+            log0("\tTarget: \(result.target)")
+            log0("mIoU = \t\(format(result.mIoU))")
+            printClasses(result)
+        }
+        return (config.test.restoreFrom[0], results)
+    }
+
+    private func runBest() throws -> [(checkpoint: String, results: [TargetResult])] {
+        let directory = config.test.snapshotDir[0]
+        let segmenter = makeSegmenter(model: config.test.model[0], multiLevel: config.test.multiLevel[0])
+        var caches = try config.targets.map { try ResultCache(directory: directory, target: $0) }
+        var bestPerTarget = [(mIoU: Double, checkpoint: String)](repeating: (-.infinity, ""), count: config.targetCount)
+        var bestAverage = (mIoU: -Double.infinity, checkpoint: "")
+        var evaluated: [(checkpoint: String, results: [TargetResult])] = []
+        for iteration in stride(from: config.test.snapshotStep, to: config.test.snapshotMaxIter, by: config.test.snapshotStep) {
+            let checkpoint = directory + "/" + TrainingCheckpoint.modelStem(iteration) + ".safetensors"
+            if !FileManager.default.fileExists(atPath: checkpoint) {
+                guard config.test.waitModel else {
+                    log0("\(checkpoint) is missing and TEST.WAIT_MODEL is False: stopping the scan")
+                    break
+                }
+                log0("Waiting for model..! (\(checkpoint))")
+                while !FileManager.default.fileExists(atPath: checkpoint) { Thread.sleep(forTimeInterval: pollSeconds) }
+            }
+            try ModelCheckpoint.load(segmenter.stateDict, from: checkpoint)
+            var results: [TargetResult] = []
+            for t in 0 ..< config.targetCount {
+                if let cached = caches[t].results[iteration] {
+                    results.append(cached)
+                } else {
+                    let dataset = try DatasetFactory.testTarget(config, index: t)
+                    let matrix = try Evaluator.confusion(models: [WeightedSegmenter(segmenter)], dataset: dataset,
+                                                         classCount: config.numClasses, indices: Array(0 ..< dataset.count))
+                    let result = TargetResult(target: config.targets[t], classNames: classNames, iou: matrix.perClassIoU,
+                                              mIoU: matrix.meanIoUPercent)
+                    caches[t].results[iteration] = result
+                    if cluster.isRoot { try caches[t].write() }
+                    results.append(result)
+                }
+                let result = results[t]
+                if result.mIoU > bestPerTarget[t].mIoU { bestPerTarget[t] = (result.mIoU, checkpoint) }
+                log0("Target: \(result.target)")
+                log0("\tCurrent mIoU: \(format(result.mIoU))")
+                log0("\tCurrent best model: \(bestPerTarget[t].checkpoint)")
+                log0("\tCurrent best mIoU: \(format(bestPerTarget[t].mIoU))")
+                printClasses(result)
+            }
+            let average = ConfusionMatrix.roundedPercent(results.map(\.mIoU).reduce(0, +) / Double(results.count) / 100)
+            if average > bestAverage.mIoU { bestAverage = (average, checkpoint) }
+            log0("Multi-target: \(config.targets.joined(separator: ", "))")
+            log0("\tCurrent mIoU: \(format(average))")
+            log0("\tCurrent best model: \(bestAverage.checkpoint)")
+            log0("\tCurrent best mIoU: \(format(bestAverage.mIoU))")
+            evaluated.append((checkpoint, results))
+        }
+        return evaluated
+    }
+
+    private func printClasses(_ result: TargetResult) {
+        for (name, value) in zip(result.classNames, result.iou) {
+            log0("\(name)\t\(format(ConfusionMatrix.roundedPercent(value)))")
+        }
+    }
+
+    private func format(_ value: Double) -> String {
+        value.isNaN ? "nan" : String(format: "%.2f", value)
+    }
+
+    private func log0(_ line: String) {
+        if cluster.isRoot { log(line) }
+    }
+}
+
+/// Best mode's per-target cache (upstream's `all_res.pkl`, here JSON): iteration → results.
+struct ResultCache {
+    let path: String
+    var results: [Int: TargetResult]
+
+    init(directory: String, target: String) throws {
+        let folder = directory + "/" + target
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        path = folder + "/all_res.json"
+        if let data = FileManager.default.contents(atPath: path) {
+            let decoded = try JSONDecoder().decode([String: TargetResult].self, from: data)
+            results = Dictionary(uniqueKeysWithValues: decoded.compactMap { key, value in Int(key).map { ($0, value) } })
+        } else {
+            results = [:]
+        }
+    }
+
+    func write() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(Dictionary(uniqueKeysWithValues: results.map { (String($0.key), $0.value) }))
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

@@ -1,0 +1,89 @@
+// MTAF's Baseline (upstream `train_advent`): the targets share one D_main and one D_aux. With
+// T = 1 it is ADVENT's AdvEnt (spec §5.4).
+//
+// Sizes: T targets; source and target predictions [N, C, H, W] at their batch's input size;
+// self-information maps the same; discriminator outputs [N, 1, ⌊H/32⌋, ⌊W/32⌋].
+
+/// One Baseline iteration, spec §5.1:
+/// 1. Source seg pass: λ_SEG_MAIN·CE(M_s, y_s) + λ_SEG_AUX·CE(A_s, y_s); backward.
+/// 2. For each target t: seg pass; λ_ADV_MAIN·BCE(D_main(I(M_t)), 0) + λ_ADV_AUX·BCE(D_aux(I(A_t)), 0)
+///    with both discriminators frozen; backward. Keep I(A_t), I(M_t).
+/// 3. Source, detached, T times: BCE(D_aux(I(A_s)), 0)/(1 + T), then T times BCE(D_main(I(M_s)), 0)/2.
+/// 4. Each target, detached: BCE(D_aux(I(A_t)), 1)/2; BCE(D_main(I(M_t)), 1)/2.
+/// 5. SGD step; then T times: Adam step of D_aux, Adam step of D_main.
+/// Aux terms are absent without MULTI_LEVEL. Reported: `loss_seg_src_aux`, `loss_seg_src_main`,
+/// `loss_adv_trg_aux`, `loss_adv_trg_main`, `loss_d_aux`, `loss_d_main` (last target's; the
+/// discriminator losses after their /2). Spec §5.1, §5.4 (upstream `train_advent`).
+public final class BaselineFramework: TrainingFramework {
+    public let state: TrainingState
+    public let synchronization: TrainingSynchronization
+
+    /// - Parameters:
+    ///   - state: a `.baseline` state.
+    ///   - synchronization: the collective seams (default: one process).
+    public init(state: TrainingState, synchronization: TrainingSynchronization = .local()) {
+        precondition(state.framework == .baseline, "BaselineFramework: state of \(state.framework)")
+        self.state = state
+        self.synchronization = synchronization
+        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
+    }
+
+    public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {
+        let hp = state.hyperParameters
+        let t = targetCount
+        let dMain = discriminator(.main), dAux = discriminator(.aux)
+        var losses: [String: Double] = [:]
+
+        // Skeleton step 1: zero every gradient; set the poly LRs.
+        try beginIteration(batch)
+
+        // 1. Source: CE at both levels, one backward; keep I(A_s), I(M_s).
+        let source = sourceSegmentationStep(batch, keepMaps: true)
+        losses["loss_seg_src_aux"] = source.lossAux
+        losses["loss_seg_src_main"] = source.lossMain
+
+        // 2. Each target: fool the (frozen) discriminators into "source" (label 0); one backward.
+        var targetAuxMaps: [Tensor?] = []
+        var targetMainMaps: [Tensor] = []
+        for target in 0..<t {
+            let pass = segmenterPass(batch.targetImages[target], .target(target))
+            if let aux = pass.auxPrediction() {
+                let map = SelfInformationMap(aux)
+                losses["loss_adv_trg_aux"] = AdversarialTerm.fool(dAux, map: map, label: 0,
+                                                                  weight: Float(hp.lambdaAdvAux))
+                map.backward(into: aux)
+                targetAuxMaps.append(map.map)
+            } else {
+                targetAuxMaps.append(nil)
+            }
+            let main = pass.mainPrediction()
+            let map = SelfInformationMap(main)
+            losses["loss_adv_trg_main"] = AdversarialTerm.fool(dMain, map: map, label: 0,
+                                                               weight: Float(hp.lambdaAdvMain))
+            map.backward(into: main)
+            targetMainMaps.append(map.map)
+            pass.backward()
+        }
+
+        // 3. Source, detached: the same term T times per discriminator (one backward with the
+        //    factor T: the T repeated gradients are equal), /(1 + T) at aux level, /2 at main.
+        if let auxMap = source.auxMap {
+            _ = AdversarialTerm.train(dAux, map: auxMap, label: 0, scale: Float(t) / Float(1 + t))
+        }
+        _ = AdversarialTerm.train(dMain, map: source.mainMap!, label: 0, scale: Float(t) / 2)
+
+        // 4. Each target, detached: label 1 ("target"), /2 at both levels.
+        for target in 0..<t {
+            if let auxMap = targetAuxMaps[target] {
+                losses["loss_d_aux"] = AdversarialTerm.train(dAux, map: auxMap, label: 1, scale: 0.5) / 2
+            }
+            losses["loss_d_main"] = AdversarialTerm.train(dMain, map: targetMainMaps[target], label: 1,
+                                                          scale: 0.5) / 2
+        }
+
+        // 5. SGD step; then T times: Adam of D_aux (a no-op without multi-level: no gradient),
+        //    Adam of D_main, each on the same accumulated gradients.
+        try finishIteration(adamSteps: Array(repeating: [DiscriminatorRole.aux, .main], count: t).flatMap { $0 })
+        return reportedLosses(losses)
+    }
+}

@@ -1,0 +1,126 @@
+// MTAF's Multi-Target Knowledge Transfer (upstream `train_advent_mtkt`) on DeepLabv2MTKT: head
+// t + 1 is target t's teacher (trained with source CE and its own discriminator pair), head 0
+// the target-agnostic student (distilled from the teachers on target data), with decision (b)
+// of spec §5.3.
+//
+// Sizes: T ≥ 2 targets, K = 1 + T heads; predictions and maps [N, C, H, W] at their batch's
+// input size; discriminator outputs [N, 1, ⌊H/32⌋, ⌊W/32⌋].
+
+/// One MTKT iteration, spec §5.3:
+/// 1. Source seg pass over the teacher heads k = 1…T:
+///    λ_SEG_MAIN·Σ_k CE(up_s(main_k), y_s) + λ_SEG_AUX·Σ_k CE(up_s(aux_k), y_s); backward.
+///    The student gets no source loss.
+/// 2. For each target i: seg pass; A_i, M_i = teacher i's up_t(aux_{i+1}), up_t(main_{i+1});
+///    λ_ADV_AUX·BCE(D_aux,i(I(A_i)), 0)/2 + λ_ADV_MAIN·BCE(D_main,i(I(M_i)), 0)/2 (D_aux,i: decision
+///    (b)) and, only if i_iter ≥ TEACHER_ITERS, λ_KL_TARGET·KL(S^m_i; M_i) +
+///    λ_SEG_AUX·λ_KL_TARGET·KL(S^a_i; A_i)/T with the student's up_t(main_0), up_t(aux_0) and the
+///    teachers detached; backward.
+/// 3. Source, detached, for each i: BCE(D_main,i(I(up_s(main_{i+1}))), 0)/2, then
+///    BCE(D_aux,i(I(up_s(aux_{i+1}))), 0)/2.
+/// 4. For each target i, detached: BCE(D_main,i(I(M_i)), 1)/2; BCE(D_aux,i(I(A_i)), 1)/2.
+/// 5. SGD step; for each i: Adam of D_main,i, then of D_aux,i.
+/// Warm-up: before TEACHER_ITERS the student heads get no gradient at all, so SGD skips them.
+/// Reported: `loss_seg_src_main`, `loss_seg_src_aux` (sums over the teachers), `loss_div_trg`
+/// (the main KL), `loss_adv_trg_main`, `loss_adv_trg_aux`, `loss_d_main`, `loss_d_aux` (last
+/// target's). Spec §5.3, §10 (upstream `train_advent_mtkt`).
+public final class MTKTFramework: TrainingFramework {
+    public let state: TrainingState
+    public let synchronization: TrainingSynchronization
+
+    /// - Parameters:
+    ///   - state: an `.mtkt` state (DeepLabv2MTKT with 1 + T heads, T ≥ 2).
+    ///   - synchronization: the collective seams (default: one process).
+    public init(state: TrainingState, synchronization: TrainingSynchronization = .local()) {
+        precondition(state.framework == .mtkt, "MTKTFramework: state of \(state.framework)")
+        self.state = state
+        self.synchronization = synchronization
+        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
+    }
+
+    public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {
+        let hp = state.hyperParameters
+        let t = targetCount
+        let teachers = Array(1...t)
+        let dMain = (0..<t).map { discriminator(.mainOf($0)) }
+        let dAux = (0..<t).map { discriminator(.auxOf($0)) }
+        let distil = state.iteration >= hp.teacherIterations
+        var losses: [String: Double] = [:]
+
+        // Skeleton step 1: zero every gradient; set the poly LRs.
+        try beginIteration(batch)
+
+        // 1. Source: CE of every teacher head at both levels, one backward; keep the detached
+        //    maps I(up_s(main_{i+1})), I(up_s(aux_{i+1})) for step 3.
+        let source = segmenterPass(batch.sourceImages, .source, heads: teachers)
+        var lossSegMain = 0.0, lossSegAux = 0.0
+        var sourceMainMaps: [Tensor] = [], sourceAuxMaps: [Tensor?] = []
+        for k in teachers {
+            let main = source.mainPrediction(head: k)
+            lossSegMain += main.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegMain))
+            sourceMainMaps.append(detachedSelfInformation(main))
+            if let aux = source.auxPrediction(head: k) {
+                lossSegAux += aux.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegAux))
+                sourceAuxMaps.append(detachedSelfInformation(aux))
+            } else {
+                sourceAuxMaps.append(nil)
+            }
+        }
+        source.backward()
+        losses["loss_seg_src_main"] = lossSegMain
+        losses["loss_seg_src_aux"] = lossSegAux
+
+        // 2. Each target i: teacher i fools D_main,i and D_aux,i (/2); from TEACHER_ITERS on the
+        //    student is distilled from the detached teacher; one backward.
+        var targetMainMaps: [Tensor] = [], targetAuxMaps: [Tensor?] = []
+        for i in 0..<t {
+            let teacher = i + 1
+            let pass = segmenterPass(batch.targetImages[i], .target(i), heads: distil ? [0, teacher] : [teacher])
+            if let aux = pass.auxPrediction(head: teacher) {
+                let map = SelfInformationMap(aux)
+                losses["loss_adv_trg_aux"] = AdversarialTerm.fool(dAux[i], map: map, label: 0,
+                                                                  weight: Float(hp.lambdaAdvAux / 2))
+                map.backward(into: aux)
+                targetAuxMaps.append(map.map)
+            } else {
+                targetAuxMaps.append(nil)
+            }
+            let main = pass.mainPrediction(head: teacher)
+            let map = SelfInformationMap(main)
+            losses["loss_adv_trg_main"] = AdversarialTerm.fool(dMain[i], map: map, label: 0,
+                                                               weight: Float(hp.lambdaAdvMain / 2))
+            map.backward(into: main)
+            targetMainMaps.append(map.map)
+            if distil {
+                losses["loss_div_trg"] = pass.mainPrediction(head: 0)
+                    .klDivergence(fromTeacher: main, weight: Float(hp.lambdaKLTarget))
+                if let studentAux = pass.auxPrediction(head: 0), let aux = pass.auxPrediction(head: teacher) {
+                    _ = studentAux.klDivergence(fromTeacher: aux,
+                                                weight: Float(hp.lambdaSegAux * hp.lambdaKLTarget / Double(t)))
+                }
+            } else {
+                losses["loss_div_trg"] = 0
+            }
+            pass.backward()
+        }
+
+        // 3. Source, detached: teacher i's maps against D_main,i then D_aux,i, label 0, /2.
+        for i in 0..<t {
+            _ = AdversarialTerm.train(dMain[i], map: sourceMainMaps[i], label: 0, scale: 0.5)
+            if let auxMap = sourceAuxMaps[i] {
+                _ = AdversarialTerm.train(dAux[i], map: auxMap, label: 0, scale: 0.5)
+            }
+        }
+
+        // 4. Each target i, detached: D_main,i then D_aux,i, label 1, /2.
+        for i in 0..<t {
+            losses["loss_d_main"] = AdversarialTerm.train(dMain[i], map: targetMainMaps[i], label: 1, scale: 0.5) / 2
+            if let auxMap = targetAuxMaps[i] {
+                losses["loss_d_aux"] = AdversarialTerm.train(dAux[i], map: auxMap, label: 1, scale: 0.5) / 2
+            }
+        }
+
+        // 5. SGD step; for each i: Adam of D_main,i then D_aux,i.
+        try finishIteration(adamSteps: (0..<t).flatMap { [DiscriminatorRole.mainOf($0), .auxOf($0)] })
+        return reportedLosses(losses)
+    }
+}

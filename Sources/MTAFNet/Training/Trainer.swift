@@ -1,0 +1,190 @@
+import Distributed
+import Foundation
+
+/// How a run reports progress.
+public struct TrainerOptions: Sendable {
+    /// Continue from the newest complete snapshot in TRAIN.SNAPSHOT_DIR (if any).
+    public var resume = false
+    /// Do not seed from RANDOM_SEED (upstream `--random-train`).
+    public var randomTrain = false
+    /// A progress bar (terminal) instead of upstream's `iter = …` lines.
+    public var progressBar = false
+    /// Batches decoded ahead per loader.
+    public var prefetch = 2
+
+    public init() {}
+}
+
+/// What a finished run did.
+public struct TrainingSummary: Sendable {
+    /// The first iteration this process ran (0, or the one after the resumed snapshot).
+    public let firstIteration: Int
+    /// The number of iterations run (EARLY_STOP in all).
+    public let endIteration: Int
+    /// The snapshots written, by iteration.
+    public let snapshots: [Int]
+    /// The losses of the last iteration.
+    public let lastLosses: IterationLosses?
+    /// Wall-clock seconds of the training loop.
+    public let seconds: Double
+}
+
+/// Why a run stopped with an error that is not a file or config problem.
+public enum TrainerError: Error, CustomStringConvertible, Equatable {
+    case nonFiniteLoss(name: String, value: Double, iteration: Int, domain: String)
+    case missingRestoreFile(key: String, path: String)
+    case inputTooSmall(key: String, size: [Int], minimum: Int)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(name, value, iteration, domain):
+            "\(name) is \(value) at iteration \(iteration) (\(domain)); training stopped, the last snapshot is intact "
+                + "(resume with --resume after fixing the cause, e.g. a lower learning rate)"
+        case let .missingRestoreFile(key, path):
+            "\(key): \(path) does not exist (an empty value starts from the model's own initialization)"
+        case let .inputTooSmall(key, size, minimum):
+            "\(key) is \(size): the discriminator halves its input five times (spec §3), so each side needs at least \(minimum) pixels"
+        }
+    }
+}
+
+/// The training loop of upstream's `train.py` (spec §6.4) around one framework's iteration
+/// (spec §5): seeds, initialization, data, the iteration loop, logging, snapshots and resume.
+public final class Trainer {
+    public let config: MTAFConfig
+    public let cluster: any Cluster
+    public let options: TrainerOptions
+    private let log: (String) -> Void
+
+    /// - Parameters:
+    ///   - config: a loaded, validated configuration.
+    ///   - cluster: the processes (a world of one for now; the distributed issue maps ranks).
+    ///   - options: resume, seeding, progress.
+    ///   - log: where rank zero's lines go (standard output by default).
+    public init(config: MTAFConfig, cluster: any Cluster, options: TrainerOptions = TrainerOptions(),
+                log: @escaping (String) -> Void = { print($0) }) {
+        self.config = config
+        self.cluster = cluster
+        self.options = options
+        self.log = log
+    }
+
+    /// A hash of the configuration fields that shape the trained model. Keys that may change
+    /// between a run and its resumption (EARLY_STOP, SAVE_PRED_EVERY, logging, threads, the
+    /// TEST section) are left out.
+    public static func configHash(_ config: MTAFConfig) -> String {
+        var shaping = config
+        shaping.train.earlyStop = 0
+        shaping.train.savePredEvery = 0
+        shaping.log = LogConfig()
+        shaping.dist.threadsPerRank = 0
+        shaping.test = TestConfig()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in shaping.yamlText.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+
+    /// Runs (or resumes) the training of the config.
+    public func run() throws -> TrainingSummary {
+        let store = SnapshotStore(directory: config.train.snapshotDir)
+        try store.prepare()
+        if cluster.isRoot { _ = try config.writeEffective(into: config.train.snapshotDir) }
+        let hash = Self.configHash(config)
+        let seed = options.randomTrain ? UInt64.random(in: 0 ... UInt64.max) : UInt64(config.train.randomSeed)
+        let random = RandomStream(seed: seed)
+        let kind = TrainingFrameworkKind(config.framework)
+        if !kind.discriminatorRoles(targetCount: config.targetCount).isEmpty {
+            for (key, size) in [("TRAIN.INPUT_SIZE_SOURCE", config.train.inputSizeSource),
+                                ("TRAIN.INPUT_SIZE_TARGET", config.train.inputSizeTarget)] where size.min()! < 32 {
+                throw TrainerError.inputTooSmall(key: key, size: size, minimum: 32)
+            }
+        }
+        let state = try TrainingState.initialized(
+            framework: kind, hyperParameters: TrainingHyperParameters(config: config), blocks: config.modelBlocks,
+            width: config.modelWidth, ndf: config.discriminatorNDF, random: random.split(index: 0))
+        if !config.train.restoreFrom.isEmpty {
+            guard FileManager.default.fileExists(atPath: config.train.restoreFrom) else {
+                throw TrainerError.missingRestoreFile(key: "TRAIN.RESTORE_FROM", path: config.train.restoreFrom)
+            }
+            try ModelCheckpoint.restore(state.segmenter.stateDict, from: config.train.restoreFrom)
+        }
+        var positions: [String: Int] = [:]
+        var resumedFrom: Int?
+        if options.resume, let manifest = try store.latestComplete() {
+            positions = try TrainingCheckpoint.restore(state, from: manifest, in: store, configHash: hash)
+            resumedFrom = manifest.iteration
+            log0("resuming from \(store.path(SnapshotManifest.fileName(iteration: manifest.iteration))) at iteration \(state.iteration)")
+        } else if options.resume {
+            log0("no complete snapshot in \(store.directory): starting from iteration 0")
+        }
+        let data = try TrainingData(config: config, readsTargets: kind != .sourceOnly, seed: seed,
+                                    positions: positions, prefetch: options.prefetch)
+        let framework = TrainingFrameworks.make(state, synchronization: try TrainingSynchronization.forCluster(cluster))
+        let lossLog = cluster.isRoot
+            ? try LossLogFile(path: store.path("losses.jsonl"), resumeIteration: resumedFrom) : nil
+
+        let first = state.iteration, end = config.train.earlyStop
+        log0("training \(config.train.mtFramework) on \(config.targets.joined(separator: ", ")) "
+             + "(\(config.train.model), blocks \(config.modelBlocks), width \(config.modelWidth)), "
+             + "iterations \(first)..<\(end), snapshots every \(config.train.savePredEvery) in \(store.directory)")
+        var snapshots: [Int] = []
+        var lastLosses: IterationLosses?
+        let start = Date()
+        while state.iteration < end {
+            let iteration = state.iteration
+            let iterationStart = Date()
+            let batch = try data.next()
+            let losses = try framework.trainIteration(on: batch)
+            if let bad = losses.firstNonFinite {
+                throw TrainerError.nonFiniteLoss(name: bad.name, value: bad.value, iteration: iteration,
+                                                 domain: Self.domain(ofLoss: bad.name))
+            }
+            let seconds = Date().timeIntervalSince(iterationStart)
+            lossLog?.append(iteration: iteration, losses: losses, seconds: seconds)
+            report(iteration: iteration, end: end, losses: losses, elapsed: Date().timeIntervalSince(start),
+                   done: iteration - first + 1)
+            lastLosses = losses
+            let periodic = iteration % config.train.savePredEvery == 0 && iteration != 0
+            if periodic || iteration == end - 1 {
+                try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
+                                            configHash: hash, notes: ["targets": config.targets.joined(separator: ",")])
+                snapshots.append(iteration)
+                if options.progressBar { log0("") }
+                log0("snapshot \(store.path(TrainingCheckpoint.modelStem(iteration) + ".safetensors"))")
+            }
+        }
+        return TrainingSummary(firstIteration: first, endIteration: end, snapshots: snapshots, lastLosses: lastLosses,
+                               seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Which data a loss comes from, for error messages.
+    static func domain(ofLoss name: String) -> String {
+        if name.contains("_src") { return "source batch" }
+        if name.hasPrefix("loss_d_") { return "discriminator phase" }
+        if name.contains("_trg") { return "target batch" }
+        return "iteration"
+    }
+
+    private func report(iteration: Int, end: Int, losses: IterationLosses, elapsed: Double, done: Int) {
+        guard cluster.isRoot else { return }
+        if options.progressBar {
+            let fraction = Double(iteration + 1) / Double(max(end, 1))
+            let filled = Int(fraction * 30)
+            let rate = Double(done) / max(elapsed, 1e-9)
+            let summary = losses.entries.map { "\($0.name.replacingOccurrences(of: "loss_", with: ""))=\(String(format: "%.3f", $0.value))" }
+                .joined(separator: " ")
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+            let line = "\r[\(bar)] \(iteration + 1)/\(end) \(String(format: "%.2f", rate)) it/s \(summary)"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        } else if iteration % max(config.log.every, 1) == 0 || iteration == end - 1 {
+            log(losses.upstreamLine(iteration: iteration))
+        }
+    }
+
+    private func log0(_ line: String) {
+        if cluster.isRoot { log(line) }
+    }
+}

@@ -1,0 +1,103 @@
+// What a snapshot holds (spec §5.5 stems, §10: everything needed to resume) and how a training
+// state is written to and restored from one.
+//
+// Files of snapshot i (taken after iteration i ran, so a resumed run starts at i + 1):
+// - `model_<i>.safetensors`: the segmenter's state dict (upstream's `model_<i>.pth`);
+// - `model_<i>_<D…>.safetensors`: every discriminator under upstream's stem (DiscriminatorRole);
+// - `model_<i>_state.safetensors`: SGD momentum buffers (`seg.<key>.momentum_buffer`), each
+//   discriminator's Adam moments and step counts (`<disc>.<key>.exp_avg`, …), the next
+//   iteration and every loader's next position (`trainer.*`, int64 scalars);
+// - `model_<i>.manifest.json`, written last.
+
+/// Saves and restores a `TrainingState` plus the trainer's counters through a `SnapshotStore`.
+public enum TrainingCheckpoint {
+    /// The stem of the segmenter file of iteration i.
+    public static func modelStem(_ iteration: Int) -> String { "model_\(iteration)" }
+
+    /// Writes every file of snapshot `iteration` and then its manifest.
+    ///
+    /// - Parameters:
+    ///   - state: the training state after iteration `iteration` ran.
+    ///   - iteration: the snapshot's number.
+    ///   - counters: trainer counters to restore later (loader positions), int64 scalars.
+    ///   - store: the snapshot folder.
+    ///   - configHash: the effective configuration's hash (resume refuses another).
+    public static func save(_ state: TrainingState, iteration: Int, counters: [String: Int],
+                            to store: SnapshotStore, configHash: String,
+                            notes: [String: String] = [:]) throws {
+        var files: [SnapshotManifest.FileRecord] = []
+        let stem = modelStem(iteration)
+        files.append(try store.writeFile(stem: stem, tensors: ModelCheckpoint.tensors(of: state.segmenter.stateDict)))
+        for slot in state.discriminators {
+            files.append(try store.writeFile(stem: stem + "_" + slot.role.snapshotSuffix,
+                                             tensors: ModelCheckpoint.tensors(of: slot.model.stateDict)))
+        }
+        var tensors: [String: SafeTensors.Value] = [:]
+        add(state.segmenterOptimizer.exportState(), prefix: "seg.", to: &tensors)
+        for slot in state.discriminators { add(slot.optimizer.exportState(), prefix: slot.key + ".", to: &tensors) }
+        tensors["trainer.iteration"] = .i64(shape: [], values: [Int64(state.iteration)])
+        for (name, value) in counters { tensors["trainer." + name] = .i64(shape: [], values: [Int64(value)]) }
+        files.append(try store.writeFile(stem: stem + "_state", tensors: tensors))
+        try store.writeManifest(SnapshotManifest(iteration: iteration, framework: state.framework.rawValue,
+                                                 configHash: configHash, files: files, notes: notes))
+    }
+
+    /// Restores snapshot `manifest` into a freshly built state of the same configuration.
+    ///
+    /// - Returns: the trainer counters saved with it (without the `trainer.` prefix).
+    /// - Throws: `SnapshotError` for another configuration, `CheckpointError` naming the file
+    ///   and keys for a state dict that does not fit, `OptimizerError` for optimizer state.
+    public static func restore(_ state: TrainingState, from manifest: SnapshotManifest, in store: SnapshotStore,
+                               configHash: String) throws -> [String: Int] {
+        let stem = modelStem(manifest.iteration)
+        guard manifest.configHash == configHash else {
+            throw SnapshotError.configMismatch(file: store.path(SnapshotManifest.fileName(iteration: manifest.iteration)),
+                                               expected: configHash, found: manifest.configHash)
+        }
+        try ModelCheckpoint.load(state.segmenter.stateDict, from: store.path(stem + ".safetensors"))
+        for slot in state.discriminators {
+            try ModelCheckpoint.load(slot.model.stateDict, from: store.path(stem + "_" + slot.role.snapshotSuffix + ".safetensors"))
+        }
+        let path = store.path(stem + "_state.safetensors")
+        let file = try SafeTensors.read(contentsOf: path)
+        try state.segmenterOptimizer.importState(try optimizerState(file, prefix: "seg."))
+        for slot in state.discriminators {
+            try slot.optimizer.importState(try optimizerState(file, prefix: slot.key + "."))
+        }
+        state.restoreGradientFlagsFromOptimizerState()
+        var counters: [String: Int] = [:]
+        for name in file.names where name.hasPrefix("trainer.") {
+            counters[String(name.dropFirst("trainer.".count))] = Int(try file.int64s(name).values[0])
+        }
+        guard let next = counters.removeValue(forKey: "iteration") else {
+            throw SnapshotError.incomplete(file: path, reason: "no trainer.iteration")
+        }
+        state.iteration = next
+        return counters
+    }
+
+    private static func add(_ optimizer: OptimizerState, prefix: String, to tensors: inout [String: SafeTensors.Value]) {
+        for entry in optimizer.tensors {
+            tensors[prefix + entry.name] = .f32(Tensor(shape: entry.shape, values: entry.values))
+        }
+        for counter in optimizer.counters {
+            tensors[prefix + counter.name] = .i64(shape: [], values: [Int64(counter.value)])
+        }
+    }
+
+    /// The optimizer state stored under `prefix` (F32 tensors are moments, I64 scalars counters).
+    private static func optimizerState(_ file: SafeTensorsFile, prefix: String) throws -> OptimizerState {
+        var state = OptimizerState()
+        for name in file.names.sorted() where name.hasPrefix(prefix) {
+            let key = String(name.dropFirst(prefix.count))
+            let entry = try file.entry(name)
+            if entry.dtype == .i64 {
+                state.counters.append(.init(name: key, value: Int(try file.int64s(name).values[0])))
+            } else {
+                let tensor = try file.tensor(name)
+                state.tensors.append(.init(name: key, shape: tensor.shape, values: tensor.scalars))
+            }
+        }
+        return state
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Distributed
+import Foundation
+import MTAFNet
+
+extension MTAFMPI {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a segmenter with the framework the config names (spec §5, §6.4).")
+
+        @OptionGroup var config: ConfigOptions
+
+        @Flag(help: "Continue from the newest complete snapshot in TRAIN.SNAPSHOT_DIR.")
+        var resume = false
+
+        @Flag(help: "Do not seed the random streams from TRAIN.RANDOM_SEED (upstream --random-train).")
+        var randomTrain = false
+
+        @Flag(help: "Show a progress bar instead of upstream's iter lines (default: on a terminal).")
+        var progress = false
+
+        func validate() throws {
+            if !config.hasConfig { throw ValidationError("Please give a configuration file with --cfg FILE.") }
+        }
+
+        func run() throws {
+            let settings = try config.load()
+            let cluster = try ClusterLauncher.fromEnvironment()
+            defer { try? cluster.finalize() }
+            setBLASThreads(RankThreads.count(requested: settings.dist.threadsPerRank))
+            ActivationMemory.keepFreedPages()
+            var options = TrainerOptions()
+            options.resume = resume
+            options.randomTrain = randomTrain
+            options.progressBar = progress || isatty(1) == 1
+            if ProcessInfo.processInfo.environment["ADVENT_DRY_RUN"] == "1" {
+                cluster.log0(settings.yamlText)
+                return
+            }
+            do {
+                let summary = try Trainer(config: settings, cluster: cluster, options: options).run()
+                cluster.log0("trained iterations \(summary.firstIteration)..<\(summary.endIteration) in "
+                    + String(format: "%.1f s", summary.seconds) + "; snapshots \(summary.snapshots)")
+            } catch {
+                printToStandardError("mtaf-mpi train: \(error)")
+                throw ExitCode.failure
+            }
+        }
+    }
+}

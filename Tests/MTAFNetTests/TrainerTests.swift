@@ -1,0 +1,193 @@
+import Distributed
+import Foundation
+import XCTest
+@testable import MTAFNet
+
+/// The training loop on a tiny synthetic benchmark: exact resume, snapshots, non-finite losses,
+/// and the test command's scan.
+final class TrainerTests: XCTestCase {
+    private static let root: String = {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID().uuidString)").path
+        var options = SyntheticBenchmark.Options()
+        options.outputDirectory = directory + "/data"
+        options.sourceImages = 6
+        options.targetTrainImages = 4
+        options.targetValImages = 3
+        options.size = ImageSize(width: 64, height: 32)
+        _ = try! SyntheticBenchmark.generate(options)
+        return directory
+    }()
+
+    /// A config for `framework` on the tiny benchmark with its own snapshot folder.
+    private func config(_ framework: String, snapshots: String, overrides: [String] = []) throws -> MTAFConfig {
+        let data = Self.root + "/data"
+        let model = framework == "MTKT" ? "DeepLabv2MTKT" : "DeepLabv2"
+        let yaml = """
+            SOURCE: GTA
+            TARGETS: [Cityscapes, Mapillary, IDD]
+            DATA_LIST_SOURCE: '\(data)/gta5_list/{}.txt'
+            DATA_LIST_TARGET: ['\(data)/cityscapes_list/{}.txt', '', '\(data)/idd_list/{}.txt']
+            DATA_DIRECTORY_SOURCE: \(data)/GTA5
+            DATA_DIRECTORY_TARGET: [\(data)/Cityscapes, \(data)/Mapillary, \(data)/IDD]
+            EXP_NAME: tiny
+            MODEL_WIDTH: 4
+            MODEL_BLOCKS: [1, 1, 1, 1]
+            DISCRIMINATOR_NDF: 4
+            TRAIN:
+              SET_TARGET: [train, train, train]
+              BATCH_SIZE_SOURCE: 2
+              BATCH_SIZE_TARGET: 2
+              INPUT_SIZE_SOURCE: [64, 32]
+              INPUT_SIZE_TARGET: [64, 32]
+              MODEL: \(model)
+              MT_FRAMEWORK: \(framework)
+              LEARNING_RATE: 0.01
+              LAMBDA_ADV_MAIN: 0.1
+              LAMBDA_ADV_AUX: 0.02
+              MAX_ITERS: 20
+              EARLY_STOP: 6
+              SAVE_PRED_EVERY: 2
+              SNAPSHOT_DIR: \(snapshots)
+              TEACHER_ITERS: 2
+            TEST:
+              MODE: best
+              MODEL: [\(model)]
+              SNAPSHOT_DIR: [\(snapshots)]
+              SNAPSHOT_STEP: 2
+              SNAPSHOT_MAXITER: 6
+              SET_TARGET: [val, validation, val]
+              INPUT_SIZE_TARGET: [64, 32]
+              OUTPUT_SIZE_TARGET: [64, 32]
+            """
+        return try MTAFConfig.load(yaml: yaml, overrides: overrides)
+    }
+
+    private func snapshotFolder() -> String {
+        Self.root + "/snapshots-\(UUID().uuidString)"
+    }
+
+    private func train(_ config: MTAFConfig, resume: Bool = false) throws -> TrainingSummary {
+        var options = TrainerOptions()
+        options.resume = resume
+        return try Trainer(config: config, cluster: LocalCluster(), options: options, log: { _ in }).run()
+    }
+
+    /// Every tensor of every file of snapshot `iteration` in two folders, bit for bit.
+    private func assertSnapshotsIdentical(_ a: String, _ b: String, iteration: Int, file: StaticString = #filePath,
+                                          line: UInt = #line) throws {
+        let manifest = try SnapshotStore(directory: a).readManifest(iteration: iteration)
+        XCTAssertGreaterThan(manifest.files.count, 2, file: file, line: line)
+        for record in manifest.files {
+            let left = try SafeTensors.read(contentsOf: a + "/" + record.name)
+            let right = try SafeTensors.read(contentsOf: b + "/" + record.name)
+            XCTAssertEqual(left.names.sorted(), right.names.sorted(), record.name, file: file, line: line)
+            for name in left.names {
+                if left.entries[name]!.dtype == .i64 {
+                    XCTAssertEqual(try left.int64s(name).values, try right.int64s(name).values, "\(record.name) \(name)",
+                                   file: file, line: line)
+                } else {
+                    XCTAssertEqual(try left.tensor(name).scalars, try right.tensor(name).scalars, "\(record.name) \(name)",
+                                   file: file, line: line)
+                }
+            }
+        }
+    }
+
+    /// A run interrupted after iteration 2 and resumed equals the uninterrupted run exactly, for
+    /// the framework with the most state (MDis T = 3: 12 discriminators with Adam moments).
+    func testResumedRunEqualsUninterruptedRun() throws {
+        let whole = snapshotFolder(), pieces = snapshotFolder()
+        let summary = try train(try config("MDis", snapshots: whole))
+        XCTAssertEqual(summary.snapshots, [2, 4, 5])
+        XCTAssertEqual(try train(try config("MDis", snapshots: pieces, overrides: ["TRAIN.EARLY_STOP=3"])).snapshots, [2])
+        let resumed = try train(try config("MDis", snapshots: pieces), resume: true)
+        XCTAssertEqual(resumed.firstIteration, 3)
+        XCTAssertEqual(resumed.snapshots, [4, 5])
+        try assertSnapshotsIdentical(whole, pieces, iteration: 5)
+        // The loss log holds each iteration once.
+        let lines = try String(contentsOfFile: pieces + "/losses.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 6)
+    }
+
+    /// A snapshot whose manifest never got written (the process was killed while writing it) is
+    /// ignored: the run resumes from the previous complete one and recomputes the same result.
+    func testResumeSkipsASnapshotKilledWhileWriting() throws {
+        let whole = snapshotFolder(), broken = snapshotFolder()
+        _ = try train(try config("MTKT", snapshots: whole))
+        _ = try train(try config("MTKT", snapshots: broken))
+        try FileManager.default.removeItem(atPath: broken + "/" + SnapshotManifest.fileName(iteration: 5))
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: broken + "/model_5.safetensors"))
+        try handle.truncate(atOffset: 100)
+        try handle.close()
+        let resumed = try train(try config("MTKT", snapshots: broken), resume: true)
+        XCTAssertEqual(resumed.firstIteration, 5)
+        try assertSnapshotsIdentical(whole, broken, iteration: 5)
+    }
+
+    func testResumeRefusesAnotherConfiguration() throws {
+        let folder = snapshotFolder()
+        _ = try train(try config("Baseline", snapshots: folder, overrides: ["TRAIN.EARLY_STOP=3"]))
+        XCTAssertThrowsError(try train(try config("Baseline", snapshots: folder, overrides: ["TRAIN.LEARNING_RATE=0.02"]),
+                                       resume: true)) { error in
+            guard case .configMismatch = error as? SnapshotError else { return XCTFail("wrong error \(error)") }
+        }
+    }
+
+    /// A diverging run stops with an error naming the loss, iteration and domain, and leaves the
+    /// last snapshot complete.
+    func testNonFiniteLossStopsTheRun() throws {
+        let folder = snapshotFolder()
+        XCTAssertThrowsError(try train(try config("SourceOnly", snapshots: folder,
+                                                  overrides: ["TRAIN.LEARNING_RATE=1.0e+30", "TRAIN.EARLY_STOP=20"]))) { error in
+            guard case let .nonFiniteLoss(name, _, iteration, domain) = error as? TrainerError else {
+                return XCTFail("wrong error \(error)")
+            }
+            XCTAssertTrue(name.hasPrefix("loss_seg_src"))
+            XCTAssertGreaterThan(iteration, 0)
+            XCTAssertEqual(domain, "source batch")
+            XCTAssertTrue("\(error)".contains("iteration \(iteration)"))
+        }
+        if let manifest = try SnapshotStore(directory: folder).latestComplete() {
+            XCTAssertTrue(SnapshotStore(directory: folder).isComplete(manifest))
+        }
+    }
+
+    /// The discriminator halves its input five times: smaller inputs are refused up front.
+    func testInputTooSmallForTheDiscriminatorIsNamed() throws {
+        XCTAssertThrowsError(try train(try config("Baseline", snapshots: snapshotFolder(),
+                                                  overrides: ["TRAIN.INPUT_SIZE_TARGET=[48, 24]"]))) {
+            XCTAssertEqual($0 as? TrainerError, .inputTooSmall(key: "TRAIN.INPUT_SIZE_TARGET", size: [48, 24], minimum: 32))
+        }
+    }
+
+    func testMissingRestoreFileIsNamed() throws {
+        XCTAssertThrowsError(try train(try config("SourceOnly", snapshots: snapshotFolder(),
+                                                  overrides: ["TRAIN.RESTORE_FROM=/nonexistent/init.safetensors"]))) {
+            XCTAssertEqual($0 as? TrainerError, .missingRestoreFile(key: "TRAIN.RESTORE_FROM", path: "/nonexistent/init.safetensors"))
+        }
+    }
+
+    /// Best mode scans the snapshots, caches per target, and single mode on the best checkpoint
+    /// reproduces the cached numbers.
+    func testBestModeScansSnapshotsAndSingleModeAgrees() throws {
+        let folder = snapshotFolder()
+        let settings = try config("Baseline", snapshots: folder)
+        _ = try train(settings)
+        var lines: [String] = []
+        let evaluated = try TestRunner(config: settings, cluster: LocalCluster(), log: { lines.append($0) }).run()
+        XCTAssertEqual(evaluated.map(\.checkpoint), [2, 4].map { folder + "/model_\($0).safetensors" })
+        XCTAssertTrue(evaluated.allSatisfy { $0.results.map(\.target) == ["Cityscapes", "Mapillary", "IDD"] })
+        XCTAssertTrue(lines.contains("Multi-target: Cityscapes, Mapillary, IDD"))
+        for target in ["Cityscapes", "Mapillary", "IDD"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/\(target)/all_res.json"))
+        }
+        var single = settings
+        single.test.mode = "single"
+        single.test.restoreFrom = [folder + "/model_4.safetensors"]
+        let again = try TestRunner(config: single, cluster: LocalCluster(), log: { _ in }).run()
+        for (a, b) in zip(again[0].results, evaluated[1].results) {
+            XCTAssertEqual(a.mIoU, b.mIoU, a.target)
+            XCTAssertEqual(a.iou.map { $0.isNaN ? -1 : $0 }, b.iou.map { $0.isNaN ? -1 : $0 }, a.target)
+        }
+    }
+}
