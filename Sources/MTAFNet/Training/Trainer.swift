@@ -15,6 +15,20 @@ public struct TrainerOptions: Sendable {
     public init() {}
 }
 
+/// Something that watches a run after each iteration (TensorBoard, custom logging). Called on
+/// every rank; observers that write files should do so on rank zero only.
+public protocol TrainingObserver: AnyObject {
+    /// Called after iteration `iteration` ran on `batch` (the state has already advanced).
+    func iterationDidFinish(_ iteration: Int, losses: IterationLosses, batch: TrainingBatch,
+                            state: TrainingState) throws
+    /// Called once when the loop ends normally.
+    func trainingDidFinish() throws
+}
+
+extension TrainingObserver {
+    public func trainingDidFinish() throws {}
+}
+
 /// What a finished run did.
 public struct TrainingSummary: Sendable {
     /// The first iteration this process ran (0, or the one after the resumed snapshot).
@@ -54,6 +68,8 @@ public final class Trainer {
     public let config: MTAFConfig
     public let cluster: any Cluster
     public let options: TrainerOptions
+    /// Watchers called after every iteration.
+    public var observers: [any TrainingObserver] = []
     private let log: (String) -> Void
 
     /// - Parameters:
@@ -147,6 +163,9 @@ public final class Trainer {
             report(iteration: iteration, end: end, losses: losses, elapsed: Date().timeIntervalSince(start),
                    done: iteration - first + 1)
             lastLosses = losses
+            for observer in observers {
+                try observer.iterationDidFinish(iteration, losses: losses, batch: batch, state: state)
+            }
             let periodic = iteration % config.train.savePredEvery == 0 && iteration != 0
             if periodic || iteration == end - 1 {
                 try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
@@ -156,6 +175,7 @@ public final class Trainer {
                 log0("snapshot \(store.path(TrainingCheckpoint.modelStem(iteration) + ".safetensors"))")
             }
         }
+        for observer in observers { try observer.trainingDidFinish() }
         return TrainingSummary(firstIteration: first, endIteration: end, snapshots: snapshots, lastLosses: lastLosses,
                                seconds: Date().timeIntervalSince(start))
     }
