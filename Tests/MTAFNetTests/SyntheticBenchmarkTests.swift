@@ -16,7 +16,7 @@ final class SyntheticBenchmarkTests: XCTestCase {
         options.targetValImages = 2
         options.size = ImageSize(width: 80, height: 40)
         let summary = try SyntheticBenchmark.generate(options)
-        XCTAssertEqual(summary.parts.map(\.images), [3, 2, 2, 2, 2, 2, 2])
+        XCTAssertEqual(summary.parts.map(\.images), [3, 2, 2, 2, 2, 2, 2, 2])
         return root
     }
 
@@ -35,6 +35,8 @@ final class SyntheticBenchmarkTests: XCTestCase {
         for file in files { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(root)/\(file)"), file) }
         XCTAssertEqual(try String(contentsOfFile: "\(root)/gta5_list/all.txt", encoding: .utf8),
                        "00001.png\n00002.png\n00003.png\n")
+        // The held-out source validation images follow the training ones.
+        XCTAssertEqual(try String(contentsOfFile: "\(root)/gta5_list/val.txt", encoding: .utf8), "00004.png\n00005.png\n")
         XCTAssertEqual(try DatasetList(contentsOf: "\(root)/cityscapes_list/val.txt").entries,
                        ["frankfurt/frankfurt_000000_000000_leftImg8bit.png", "lindau/lindau_000000_000001_leftImg8bit.png"])
         XCTAssertEqual(try DatasetList(contentsOf: "\(root)/idd_list/train.txt").entries,

@@ -1,3 +1,5 @@
+import Foundation
+
 // Builds the datasets a config names (spec §6.4 step 7, §6.5 step 3, §7).
 
 /// The source and target datasets of a configuration.
@@ -43,6 +45,18 @@ public enum DatasetFactory {
         default:
             return try GTA5Dataset(root: config.dataDirectorySource, listPath: list, options: options)
         }
+    }
+
+    /// The source's validation set (list DATA_LIST_SOURCE with set `val`, labels at
+    /// TEST.OUTPUT_SIZE_TARGET), when that list exists: the synthetic benchmark writes one so the
+    /// domain gap can be measured against the source itself. Nil otherwise.
+    public static func sourceValidation(_ config: MTAFConfig) throws -> (any SegmentationDataset)? {
+        let list = listPath(config.dataListSource, set: "val")
+        guard Kind.source(config.source) == .gta5, FileManager.default.fileExists(atPath: list) else { return nil }
+        let image = ImageSize(width: config.test.inputSizeTarget[0], height: config.test.inputSizeTarget[1])
+        let label = ImageSize(width: config.test.outputSizeTarget[0], height: config.test.outputSizeTarget[1])
+        return try GTA5Dataset(root: config.dataDirectorySource, listPath: list,
+                               options: DatasetOptions(imageSize: image, labelSize: label, numClasses: config.numClasses))
     }
 
     /// Target `index`'s training dataset (labels not read: they are unused, spec §10).

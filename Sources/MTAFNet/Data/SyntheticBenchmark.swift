@@ -83,7 +83,7 @@ public enum SyntheticBenchmark {
 
         // Lists (file order = generation order) and Mapillary's config.json.
         let lists: [(String, SyntheticDomain, Int)] = [
-            ("gta5_list/all.txt", .game, 0), ("cityscapes_list/train.txt", .city, 0),
+            ("gta5_list/all.txt", .game, 0), ("gta5_list/val.txt", .game, 1), ("cityscapes_list/train.txt", .city, 0),
             ("cityscapes_list/val.txt", .city, 1), ("idd_list/train.txt", .indian, 0), ("idd_list/val.txt", .indian, 1),
         ]
         for (path, domain, split) in lists {
@@ -93,7 +93,7 @@ public enum SyntheticBenchmark {
         try writeText(mapillaryConfig(), to: "\(root)/Mapillary/config.json")
 
         var parts: [(String, Int)] = []
-        for (name, domain, split) in [("GTA5", SyntheticDomain.game, 0), ("Cityscapes train", .city, 0),
+        for (name, domain, split) in [("GTA5", SyntheticDomain.game, 0), ("GTA5 val", .game, 1), ("Cityscapes train", .city, 0),
                                       ("Cityscapes val", .city, 1), ("Mapillary train", .vistas, 0),
                                       ("Mapillary validation", .vistas, 1), ("IDD train", .indian, 0),
                                       ("IDD val", .indian, 1)] {
@@ -124,6 +124,13 @@ public enum SyntheticBenchmark {
         for i in 0..<options.sourceImages {
             let name = String(format: "%05d.png", i + 1)
             jobs.append(Job(domain: .game, split: 0, index: i, image: "GTA5/images/\(name)",
+                            labels: [("GTA5/labels/\(name)", { $0.cityscapesID })], listEntry: name))
+        }
+        // A held-out source validation set (list `val`, as many images as a target's), so the
+        // domain gap can be measured against the source itself.
+        for i in 0..<options.targetValImages {
+            let name = String(format: "%05d.png", options.sourceImages + i + 1)
+            jobs.append(Job(domain: .game, split: 1, index: i, image: "GTA5/images/\(name)",
                             labels: [("GTA5/labels/\(name)", { $0.cityscapesID })], listEntry: name))
         }
         for split in 0..<2 {
