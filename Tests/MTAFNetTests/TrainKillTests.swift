@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+@testable import MTAFNet
+
+/// `mtaf-mpi train` killed with SIGKILL at arbitrary moments (mid-iteration, mid-snapshot) and
+/// resumed with `--resume` ends with exactly the snapshot of an uninterrupted run.
+final class TrainKillTests: XCTestCase {
+    /// The `mtaf-mpi` binary built beside the test bundle.
+    private var binary: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("mtaf-mpi").path
+    }
+
+    private func writeConfig(root: String, snapshots: String) throws -> String {
+        let data = root + "/data"
+        let yaml = """
+            SOURCE: GTA
+            TARGETS: [Cityscapes, IDD]
+            DATA_LIST_SOURCE: '\(data)/gta5_list/{}.txt'
+            DATA_LIST_TARGET: ['\(data)/cityscapes_list/{}.txt', '\(data)/idd_list/{}.txt']
+            DATA_DIRECTORY_SOURCE: \(data)/GTA5
+            DATA_DIRECTORY_TARGET: [\(data)/Cityscapes, \(data)/IDD]
+            EXP_NAME: kill
+            MODEL_WIDTH: 4
+            MODEL_BLOCKS: [1, 1, 1, 1]
+            DISCRIMINATOR_NDF: 4
+            TRAIN:
+              SET_TARGET: [train, train]
+              BATCH_SIZE_SOURCE: 2
+              BATCH_SIZE_TARGET: 2
+              INPUT_SIZE_SOURCE: [64, 32]
+              INPUT_SIZE_TARGET: [64, 32]
+              MT_FRAMEWORK: MDis
+              LEARNING_RATE: 0.01
+              MAX_ITERS: 40
+              EARLY_STOP: 24
+              SAVE_PRED_EVERY: 2
+              SNAPSHOT_DIR: \(snapshots)
+            """
+        let path = snapshots + ".yml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Starts `mtaf-mpi train`; returns the process (output discarded).
+    private func start(_ config: String, resume: Bool) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["train", "--cfg", config] + (resume ? ["--resume"] : [])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func testKilledRunsResumeToTheSameResult() throws {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "build mtaf-mpi first (\(binary))")
+        let root = try makeTemporaryDirectory(self)
+        var options = SyntheticBenchmark.Options()
+        options.outputDirectory = root + "/data"
+        options.sourceImages = 6
+        options.targetTrainImages = 4
+        options.targetValImages = 1
+        options.size = ImageSize(width: 64, height: 32)
+        _ = try SyntheticBenchmark.generate(options)
+
+        let reference = try start(try writeConfig(root: root, snapshots: root + "/reference"), resume: false)
+        reference.waitUntilExit()
+        XCTAssertEqual(reference.terminationStatus, 0)
+
+        let config = try writeConfig(root: root, snapshots: root + "/killed")
+        var stream = RandomStream(seed: 11)
+        // Kill each run at a random moment after its first snapshot appeared, until one has made
+        // progress past several snapshots; every kill lands in an iteration or a snapshot write.
+        var kills = 0, progress: [Int] = []
+        let store = SnapshotStore(directory: root + "/killed")
+        for _ in 0 ..< 8 {
+            let before = try store.latestComplete()?.iteration ?? -1
+            let process = try start(config, resume: true)
+            let deadline = Date().addingTimeInterval(20)
+            while process.isRunning, (try store.latestComplete()?.iteration ?? -1) <= before, Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            Thread.sleep(forTimeInterval: 0.1 * stream.nextDouble())
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+            progress.append(try store.latestComplete()?.iteration ?? -1)
+        }
+        let last = try start(config, resume: true)
+        last.waitUntilExit()
+        XCTAssertEqual(last.terminationStatus, 0)
+        XCTAssertGreaterThan(kills, 0, "no run was killed: the test did not exercise anything")
+
+        let manifest = try SnapshotStore(directory: root + "/reference").readManifest(iteration: 23)
+        for record in manifest.files {
+            let a = try SafeTensors.read(contentsOf: root + "/reference/" + record.name)
+            let b = try SafeTensors.read(contentsOf: root + "/killed/" + record.name)
+            XCTAssertEqual(a.names.sorted(), b.names.sorted(), record.name)
+            for name in a.names where a.entries[name]!.dtype == .f32 {
+                XCTAssertEqual(try a.tensor(name).scalars, try b.tensor(name).scalars, "\(record.name) \(name)")
+            }
+        }
+        XCTAssertTrue(progress.contains { $0 > 0 && $0 < 23 }, "no killed run got past a snapshot: \(progress)")
+        print("TrainKillTests: \(kills) runs killed with SIGKILL (newest snapshot after each: \(progress)), "
+              + "resumed to an identical model_23")
+    }
+}
