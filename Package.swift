@@ -22,9 +22,12 @@ let package = Package(
         // libpng behind a shim that turns its longjmp errors into return codes.
         .target(name: "CPNG", path: "Sources/CPNG",
                 linkerSettings: [.linkedLibrary("png16")]),
+        // libjpeg behind a shim that turns its error_exit longjmp into return codes.
+        .target(name: "CJPEG", path: "Sources/CJPEG",
+                linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "Distributed", dependencies: ["CMPI"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "MTAFNet", dependencies: ["Distributed", "CBLAS", "CPNG", "Yams"],
+        .target(name: "MTAFNet", dependencies: ["Distributed", "CBLAS", "CPNG", "CJPEG", "Yams"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .executableTarget(name: "mtaf-mpi", dependencies: [
             "MTAFNet", "Distributed",

@@ -1,5 +1,5 @@
 // ImageFile: opens an image file as 8-bit RGB whatever its format (spec §7.1: "open, convert to
-// RGB"). PNG through `PNG`; JPEG (Mapillary Vistas) needs libjpeg, which is not built in.
+// RGB"). PNG through `PNG`, JPEG (Mapillary Vistas) through `JPEG`, chosen by the file's first bytes.
 
 import Foundation
 
@@ -7,18 +7,10 @@ import Foundation
 public enum ImageFile {
     /// Reads an image as H×W×3 RGB bytes.
     ///
-    /// - Parameter path: A PNG file (a JPEG gives a clear error: no libjpeg support is built).
+    /// - Parameter path: A PNG or JPEG file.
     /// - Throws: `DataError` naming the file.
     public static func readRGB(atPath path: String) throws -> PixelImage {
-        do {
-            return try PNG.readRGB(atPath: path)
-        } catch DataError.png(let file, .notPNG, let detail) {
-            if isJPEG(path) {
-                throw DataError.unsupportedImage(
-                    file: file, reason: "JPEG images need libjpeg support (not built); convert them to PNG")
-            }
-            throw DataError.png(file: file, problem: .notPNG, detail: detail)
-        }
+        isJPEG(path) ? try JPEG.readRGB(atPath: path) : try PNG.readRGB(atPath: path)
     }
 
     /// Whether a file starts with the JPEG SOI marker FF D8 FF.
