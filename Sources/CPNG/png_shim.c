@@ -137,8 +137,37 @@ void mtaf_png_free(mtaf_png_image *image) {
     image->pixels = NULL;
 }
 
-int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
-                   uint32_t channels, int compression_level, char *message, size_t message_capacity) {
+// Where an encoded PNG goes: a FILE (png_init_io) or a growing malloc'ed buffer.
+typedef struct {
+    uint8_t *data;
+    size_t size;
+    size_t capacity;
+    int failed;               // set when growing the buffer failed
+} memory_sink;
+
+static void write_memory(png_structp png, png_bytep data, size_t length) {
+    memory_sink *sink = (memory_sink *)png_get_io_ptr(png);
+    if (sink->size + length > sink->capacity) {
+        size_t capacity = sink->capacity ? sink->capacity : 4096;
+        while (capacity < sink->size + length) capacity *= 2;
+        uint8_t *grown = realloc(sink->data, capacity);
+        if (!grown) {
+            sink->failed = 1;
+            png_error(png, "out of memory growing the PNG buffer");
+        }
+        sink->data = grown;
+        sink->capacity = capacity;
+    }
+    memcpy(sink->data + sink->size, data, length);
+    sink->size += length;
+}
+
+static void flush_memory(png_structp png) { (void)png; }
+
+// The encoder shared by mtaf_png_write (file != NULL) and mtaf_png_encode (sink != NULL).
+// Returns 0, or 1 (channels), 3 (memory), 4 (libpng error).
+static int encode(FILE *file, memory_sink *sink, const uint8_t *pixels, uint32_t width, uint32_t height,
+                  uint32_t channels, int compression_level, char *message, size_t message_capacity) {
     int color;
     switch (channels) {
     case 1: color = PNG_COLOR_TYPE_GRAY; break;
@@ -148,26 +177,23 @@ int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint
         snprintf(message, message_capacity, "unsupported channel count %u", channels);
         return 1;
     }
-    FILE *file = fopen(path, "wb");
-    if (!file) {
-        snprintf(message, message_capacity, "cannot create file");
-        return 2;
-    }
     error_context context = {.message = message, .capacity = message_capacity};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &context, on_error, on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
         png_destroy_write_struct(&png, &info);
-        fclose(file);
         snprintf(message, message_capacity, "out of memory creating the PNG writer");
         return 3;
     }
     if (setjmp(context.jump)) {
         png_destroy_write_struct(&png, &info);
-        fclose(file);
         return 4;
     }
-    png_init_io(png, file);
+    if (file) {
+        png_init_io(png, file);
+    } else {
+        png_set_write_fn(png, sink, write_memory, flush_memory);
+    }
     if (compression_level >= 0 && compression_level <= 9) {
         png_set_compression_level(png, compression_level);
         if (compression_level <= 3) png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
@@ -178,9 +204,46 @@ int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint
     for (uint32_t y = 0; y < height; y++) png_write_row(png, (png_const_bytep)(pixels + (size_t)y * width * channels));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
+    return 0;
+}
+
+int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
+                   uint32_t channels, int compression_level, char *message, size_t message_capacity) {
+    if (channels != 1 && channels != 3 && channels != 4) {
+        snprintf(message, message_capacity, "unsupported channel count %u", channels);
+        return 1;
+    }
+    FILE *file = fopen(path, "wb");
+    if (!file) {
+        snprintf(message, message_capacity, "cannot create file");
+        return 2;
+    }
+    int status = encode(file, NULL, pixels, width, height, channels, compression_level, message, message_capacity);
+    if (status != 0) {
+        fclose(file);
+        return status;
+    }
     if (fclose(file) != 0) {
         snprintf(message, message_capacity, "error closing the file");
         return 5;
     }
     return 0;
 }
+
+int mtaf_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels,
+                    int compression_level, uint8_t **out, size_t *out_size, char *message,
+                    size_t message_capacity) {
+    *out = NULL;
+    *out_size = 0;
+    memory_sink sink = {.data = NULL, .size = 0, .capacity = 0, .failed = 0};
+    int status = encode(NULL, &sink, pixels, width, height, channels, compression_level, message, message_capacity);
+    if (status != 0) {
+        free(sink.data);
+        return sink.failed ? 3 : status;
+    }
+    *out = sink.data;
+    *out_size = sink.size;
+    return 0;
+}
+
+void mtaf_png_free_buffer(uint8_t *buffer) { free(buffer); }

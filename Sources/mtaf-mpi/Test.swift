@@ -10,8 +10,15 @@ extension MTAFMPI {
 
         @OptionGroup var config: ConfigOptions
 
-        @Option(help: "Also write the results as JSON to this file.")
+        @Option(help: "Also write every evaluated checkpoint's results as JSON to this file.")
         var json: String?
+
+        @Option(help: "The folder for results.json and results.md (default: TEST.SNAPSHOT_DIR[0]).")
+        var out: String?
+
+        @Option(help: ArgumentHelp("Save predictions as <DIR>/<target>/<image>_color.png and _pred.png (best mode: each target's best checkpoint).",
+                                   valueName: "dir"))
+        var savePredictions: String?
 
         func validate() throws {
             if !config.hasConfig { throw ValidationError("Please give a configuration file with --cfg FILE.") }
@@ -24,11 +31,17 @@ extension MTAFMPI {
             setBLASThreads(RankThreads.count(requested: settings.dist.threadsPerRank))
             ActivationMemory.keepFreedPages()
             do {
-                let evaluated = try TestRunner(config: settings, cluster: cluster).run()
-                if let json, cluster.isRoot {
+                let runner = TestRunner(config: settings, cluster: cluster)
+                runner.predictionDirectory = savePredictions
+                let report = try runner.runReport()
+                guard cluster.isRoot else { return }
+                let paths = try report.write(toDirectory: out ?? settings.test.snapshotDir[0])
+                cluster.log0("results: \(paths.json), \(paths.markdown)")
+                if let savePredictions { cluster.log0("predictions: \(savePredictions)") }
+                if let json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    let records = evaluated.map { TestRecord(checkpoint: $0.checkpoint, targets: $0.results) }
+                    let records = report.evaluated.map { TestRecord(checkpoint: $0.checkpoint, targets: $0.targets) }
                     try encoder.encode(records).write(to: URL(fileURLWithPath: json), options: .atomic)
                 }
             } catch {

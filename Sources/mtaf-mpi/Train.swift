@@ -38,7 +38,14 @@ extension MTAFMPI {
                 return
             }
             do {
-                let summary = try Trainer(config: settings, cluster: cluster, options: options).run()
+                let trainer = Trainer(config: settings, cluster: cluster, options: options)
+                if settings.log.tensorboard {
+                    // LOG.TENSORBOARD: losses every iteration, images every 100 (ADVENT's
+                    // TENSORBOARD_VIZRATE default) into TRAIN.SNAPSHOT_DIR/tensorboard; rank zero writes.
+                    trainer.observers.append(try TensorBoardObserver(config: settings, writes: cluster.isRoot))
+                    cluster.log0("TensorBoard event files in \(TensorBoardObserver.directory(for: settings))")
+                }
+                let summary = try trainer.run()
                 cluster.log0("trained iterations \(summary.firstIteration)..<\(summary.endIteration) in "
                     + String(format: "%.1f s", summary.seconds) + "; snapshots \(summary.snapshots)")
             } catch {

@@ -46,4 +46,13 @@ void mtaf_png_free(mtaf_png_image *image);
 /// levels 0...3 also use only the "sub" filter, which makes writing several times faster.
 int mtaf_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint32_t height,
                    uint32_t channels, int compression_level, char *message, size_t message_capacity);
+
+/// Encodes an 8-bit PNG with 1, 3 or 4 channels into memory (as mtaf_png_write, without a file).
+/// On success (0) `*out` holds `*out_size` malloc'ed bytes; free them with mtaf_png_free_buffer.
+int mtaf_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t channels,
+                    int compression_level, uint8_t **out, size_t *out_size, char *message,
+                    size_t message_capacity);
+
+/// Frees what mtaf_png_encode returned.
+void mtaf_png_free_buffer(uint8_t *buffer);
 #endif

@@ -93,6 +93,39 @@ public enum PNG {
         }
     }
 
+    /// Encodes an 8-bit gray (1 channel), RGB (3) or RGBA (4) image as PNG bytes in memory (for
+    /// TensorBoard image summaries).
+    ///
+    /// - Parameters:
+    ///   - image: The image.
+    ///   - compressionLevel: As for `write(_:toPath:compressionLevel:)`.
+    /// - Returns: The PNG file's bytes.
+    /// - Throws: `DataError.png` (file "<memory>") with `.cannotWrite` or `.unsupported`.
+    public static func encode(_ image: PixelImage, compressionLevel: Int = -1) throws -> [UInt8] {
+        let name = "<memory>"
+        guard [1, 3, 4].contains(image.channels) else {
+            throw DataError.png(file: name, problem: .unsupported,
+                                detail: "cannot encode \(image.channels) channels (1, 3 or 4)")
+        }
+        guard image.width > 0, image.height > 0 else {
+            throw DataError.png(file: name, problem: .unsupported, detail: "empty image \(image.width)x\(image.height)")
+        }
+        var message = [CChar](repeating: 0, count: 256)
+        var buffer: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        let status = image.pixels.withUnsafeBufferPointer { pixels in
+            message.withUnsafeMutableBufferPointer { text in
+                mtaf_png_encode(pixels.baseAddress, UInt32(image.width), UInt32(image.height), UInt32(image.channels),
+                                Int32(compressionLevel), &buffer, &size, text.baseAddress, text.count)
+            }
+        }
+        defer { mtaf_png_free_buffer(buffer) }
+        guard status == 0, let buffer else {
+            throw DataError.png(file: name, problem: .cannotWrite, detail: cString(message))
+        }
+        return Array(UnsafeBufferPointer(start: buffer, count: size))
+    }
+
     /// Writes a label map of values 0…255 as an 8-bit gray PNG.
     ///
     /// - Parameters:

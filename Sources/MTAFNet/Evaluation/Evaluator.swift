@@ -26,8 +26,13 @@ public enum Evaluator {
     ///   - classCount: C.
     ///   - indices: The samples to score (a rank's share, or all).
     ///   - progress: Called after each image with the number scored so far.
+    ///   - prediction: Called with each sample's name (its list entry) and its prediction (H×W class
+    ///     indices at the label's size) before it is counted, e.g. to save it as PNG files; an
+    ///     error it throws stops the evaluation.
     public static func confusion(models: [WeightedSegmenter], dataset: any SegmentationDataset, classCount: Int,
-                                 indices: [Int], progress: ((Int) -> Void)? = nil) throws -> ConfusionMatrix {
+                                 indices: [Int], progress: ((Int) -> Void)? = nil,
+                                 prediction: ((_ name: String, _ classes: LabelImage) throws -> Void)? = nil)
+        throws -> ConfusionMatrix {
         precondition(!models.isEmpty, "Evaluator needs at least one model")
         var matrix = ConfusionMatrix(classCount: classCount)
         for (done, index) in indices.enumerated() {
@@ -57,6 +62,9 @@ public enum Evaluator {
                     argmaxChannels(predictions: $0.baseAddress!, logits: scores.baseAddress!, batch: 1,
                                    channels: classCount, height: label.height, width: label.width)
                 }
+            }
+            if let prediction {
+                try prediction(sample.name, LabelImage(width: label.width, height: label.height, values: predictions))
             }
             label.values.withUnsafeBufferPointer { truth in
                 predictions.withUnsafeBufferPointer { matrix.add(labels: truth, predictions: $0) }

@@ -45,6 +45,10 @@ public final class TestRunner {
     private let log: (String) -> Void
     /// Seconds between looks for a missing snapshot in best mode (upstream: 5).
     public var pollSeconds: Double = 5
+    /// When set, rank zero saves predictions as PNG files under `<folder>/<target name>/`
+    /// (`PredictionWriter`): single mode those of the evaluated model(s); best mode, after the
+    /// scan, those of each target's best checkpoint (evaluated once more for this).
+    public var predictionDirectory: String?
 
     public init(config: MTAFConfig, cluster: any Cluster, log: @escaping (String) -> Void = { print($0) }) {
         self.config = config
@@ -54,9 +58,18 @@ public final class TestRunner {
 
     /// Runs the configured mode and returns, per evaluated checkpoint, the results of every target.
     public func run() throws -> [(checkpoint: String, results: [TargetResult])] {
+        try runReport().evaluated.map { ($0.checkpoint, $0.targets) }
+    }
+
+    /// Runs the configured mode and returns everything it found (for `results.json` / `.md`).
+    public func runReport() throws -> TestReport {
         switch config.test.modeValue {
-        case .single: return [try runSingle()]
-        case .best: return try runBest()
+        case .single:
+            let (checkpoint, results) = try runSingle()
+            return TestReport(mode: "single", targets: config.targets, classNames: classNames,
+                              evaluated: [CheckpointResults(checkpoint: checkpoint, targets: results)])
+        case .best:
+            return try runBest()
         }
     }
 
@@ -74,15 +87,26 @@ public final class TestRunner {
             : .deepLabV2(DeepLabV2(configuration, random: random))
     }
 
-    /// Scores every target with the given models.
+    /// Scores every target with the given models (saving predictions when `predictionDirectory`
+    /// is set).
     public func evaluate(_ models: [WeightedSegmenter]) throws -> [TargetResult] {
-        try (0 ..< config.targetCount).map { t in
-            let dataset = try DatasetFactory.testTarget(config, index: t)
-            let matrix = try Evaluator.confusion(models: models, dataset: dataset, classCount: config.numClasses,
-                                                 indices: Array(0 ..< dataset.count))
-            return TargetResult(target: config.targets[t], classNames: classNames, iou: matrix.perClassIoU,
-                                mIoU: matrix.meanIoUPercent)
+        try (0 ..< config.targetCount).map { try evaluate(models, target: $0, savePredictions: true) }
+    }
+
+    /// Scores target t; with `savePredictions` and a `predictionDirectory`, rank zero also
+    /// writes each prediction's PNG files.
+    func evaluate(_ models: [WeightedSegmenter], target t: Int, savePredictions: Bool) throws -> TargetResult {
+        let dataset = try DatasetFactory.testTarget(config, index: t)
+        var save: ((String, LabelImage) throws -> Void)?
+        if savePredictions, cluster.isRoot, let predictionDirectory {
+            let writer = PredictionWriter(directory: predictionDirectory + "/" + config.targets[t],
+                                          classCount: config.numClasses)
+            save = { name, classes in try writer.write(name: name, classes: classes) }
         }
+        let matrix = try Evaluator.confusion(models: models, dataset: dataset, classCount: config.numClasses,
+                                             indices: Array(0 ..< dataset.count), prediction: save)
+        return TargetResult(target: config.targets[t], classNames: classNames, iou: matrix.perClassIoU,
+                            mIoU: matrix.meanIoUPercent)
     }
 
     private func runSingle() throws -> (checkpoint: String, results: [TargetResult]) {
@@ -102,13 +126,15 @@ public final class TestRunner {
         return (config.test.restoreFrom[0], results)
     }
 
-    private func runBest() throws -> [(checkpoint: String, results: [TargetResult])] {
+    private func runBest() throws -> TestReport {
         let directory = config.test.snapshotDir[0]
         let segmenter = makeSegmenter(model: config.test.model[0], multiLevel: config.test.multiLevel[0])
         var caches = try config.targets.map { try ResultCache(directory: directory, target: $0) }
         var bestPerTarget = [(mIoU: Double, checkpoint: String)](repeating: (-.infinity, ""), count: config.targetCount)
         var bestAverage = (mIoU: -Double.infinity, checkpoint: "")
-        var evaluated: [(checkpoint: String, results: [TargetResult])] = []
+        var bestResults: [TargetBest?] = Array(repeating: nil, count: config.targetCount)
+        var bestAverageResults: CheckpointResults?
+        var evaluated: [CheckpointResults] = []
         for iteration in stride(from: config.test.snapshotStep, to: config.test.snapshotMaxIter, by: config.test.snapshotStep) {
             let checkpoint = directory + "/" + TrainingCheckpoint.modelStem(iteration) + ".safetensors"
             if !FileManager.default.fileExists(atPath: checkpoint) {
@@ -125,32 +151,43 @@ public final class TestRunner {
                 if let cached = caches[t].results[iteration] {
                     results.append(cached)
                 } else {
-                    let dataset = try DatasetFactory.testTarget(config, index: t)
-                    let matrix = try Evaluator.confusion(models: [WeightedSegmenter(segmenter)], dataset: dataset,
-                                                         classCount: config.numClasses, indices: Array(0 ..< dataset.count))
-                    let result = TargetResult(target: config.targets[t], classNames: classNames, iou: matrix.perClassIoU,
-                                              mIoU: matrix.meanIoUPercent)
+                    let result = try evaluate([WeightedSegmenter(segmenter)], target: t, savePredictions: false)
                     caches[t].results[iteration] = result
                     if cluster.isRoot { try caches[t].write() }
                     results.append(result)
                 }
                 let result = results[t]
-                if result.mIoU > bestPerTarget[t].mIoU { bestPerTarget[t] = (result.mIoU, checkpoint) }
+                if result.mIoU > bestPerTarget[t].mIoU {
+                    bestPerTarget[t] = (result.mIoU, checkpoint)
+                    bestResults[t] = TargetBest(target: result.target, checkpoint: checkpoint, result: result)
+                }
                 log0("Target: \(result.target)")
                 log0("\tCurrent mIoU: \(format(result.mIoU))")
                 log0("\tCurrent best model: \(bestPerTarget[t].checkpoint)")
                 log0("\tCurrent best mIoU: \(format(bestPerTarget[t].mIoU))")
                 printClasses(result)
             }
-            let average = ConfusionMatrix.roundedPercent(results.map(\.mIoU).reduce(0, +) / Double(results.count) / 100)
-            if average > bestAverage.mIoU { bestAverage = (average, checkpoint) }
+            let all = CheckpointResults(checkpoint: checkpoint, targets: results)
+            let average = all.average
+            if average > bestAverage.mIoU {
+                bestAverage = (average, checkpoint)
+                bestAverageResults = all
+            }
             log0("Multi-target: \(config.targets.joined(separator: ", "))")
             log0("\tCurrent mIoU: \(format(average))")
             log0("\tCurrent best model: \(bestAverage.checkpoint)")
             log0("\tCurrent best mIoU: \(format(bestAverage.mIoU))")
-            evaluated.append((checkpoint, results))
+            evaluated.append(all)
         }
-        return evaluated
+        if predictionDirectory != nil {
+            for (t, best) in bestResults.enumerated() {
+                guard let best else { continue }
+                try ModelCheckpoint.load(segmenter.stateDict, from: best.checkpoint)
+                _ = try evaluate([WeightedSegmenter(segmenter)], target: t, savePredictions: true)
+            }
+        }
+        return TestReport(mode: "best", targets: config.targets, classNames: classNames, evaluated: evaluated,
+                          bestPerTarget: bestResults.compactMap { $0 }, bestAverage: bestAverageResults)
     }
 
     private func printClasses(_ result: TargetResult) {

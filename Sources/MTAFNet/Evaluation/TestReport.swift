@@ -1,0 +1,57 @@
+// The results of a `test` run as files: JSON (machine-readable, spec §8 "a machine-readable
+// copy") and Markdown tables (per-class IoU per target and the mean over targets).
+
+import Foundation
+
+/// What a `test` run found: every evaluated checkpoint and, in best mode, the best checkpoint per
+/// target and for the average over targets (spec §8).
+public struct TestReport: Codable, Sendable {
+    /// "single" or "best".
+    public let mode: String
+    /// TARGETS.
+    public let targets: [String]
+    /// The class names of the IoU vectors.
+    public let classNames: [String]
+    /// Every evaluated checkpoint in evaluation order (one in single mode).
+    public let evaluated: [CheckpointResults]
+    /// Best mode: per target, its best checkpoint (empty in single mode).
+    public let bestPerTarget: [TargetBest]
+    /// Best mode: the checkpoint with the best average over targets (nil in single mode or when
+    /// nothing was evaluated).
+    public let bestAverage: CheckpointResults?
+
+    enum CodingKeys: String, CodingKey {
+        case mode, targets, classNames = "class_names", evaluated, bestPerTarget = "best_per_target"
+        case bestAverage = "best_average"
+    }
+
+    public init(mode: String, targets: [String], classNames: [String], evaluated: [CheckpointResults],
+                bestPerTarget: [TargetBest] = [], bestAverage: CheckpointResults? = nil) {
+        self.mode = mode
+        self.targets = targets
+        self.classNames = classNames
+        self.evaluated = evaluated
+        self.bestPerTarget = bestPerTarget
+        self.bestAverage = bestAverage
+    }
+
+    /// The JSON text (pretty-printed, sorted keys; NaN as null).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Writes `results.json` and `results.md` into a folder (created), each atomically.
+    ///
+    /// - Parameter directory: The folder.
+    /// - Returns: The two paths.
+    @discardableResult
+    public func write(toDirectory directory: String) throws -> (json: String, markdown: String) {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let json = directory + "/results.json", markdown = directory + "/results.md"
+        try jsonData().write(to: URL(fileURLWithPath: json), options: .atomic)
+        try Data(self.markdown.utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic)
+        return (json, markdown)
+    }
+}
