@@ -20,6 +20,9 @@ extension MTAFMPI {
                                    valueName: "dir"))
         var savePredictions: String?
 
+        @Flag(help: "Single mode: also score the source's held-out validation set (the synthetic benchmark has one).")
+        var sourceVal = false
+
         func validate() throws {
             if !config.hasConfig { throw ValidationError("Please give a configuration file with --cfg FILE.") }
         }
@@ -33,6 +36,7 @@ extension MTAFMPI {
             do {
                 let runner = TestRunner(config: settings, cluster: cluster)
                 runner.predictionDirectory = savePredictions
+                runner.includeSourceValidation = sourceVal
                 let report = try runner.runReport()
                 guard cluster.isRoot else { return }
                 let paths = try report.write(toDirectory: out ?? settings.test.snapshotDir[0])

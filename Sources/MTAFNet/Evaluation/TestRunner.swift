@@ -49,6 +49,9 @@ public final class TestRunner {
     /// (`PredictionWriter`): single mode those of the evaluated model(s); best mode, after the
     /// scan, those of each target's best checkpoint (evaluated once more for this).
     public var predictionDirectory: String?
+    /// Single mode: also score the source's held-out validation set (when the source has a `val`
+    /// list, as the synthetic benchmark does), to show the domain gap. Printed, not averaged.
+    public var includeSourceValidation = false
 
     public init(config: MTAFConfig, cluster: any Cluster, log: @escaping (String) -> Void = { print($0) }) {
         self.config = config
@@ -122,6 +125,14 @@ public final class TestRunner {
             log0("\tTarget: \(result.target)")
             log0("mIoU = \t\(format(result.mIoU))")
             printClasses(result)
+        }
+        if includeSourceValidation, let source = try DatasetFactory.sourceValidation(config) {
+            let matrix = try Evaluator.confusion(models: models, dataset: source, classCount: config.numClasses,
+                                                 indices: Array(0 ..< source.count))
+            log0("\tSource: \(config.source) (held-out val, \(source.count) images)")
+            log0("mIoU = \t\(format(matrix.meanIoUPercent))")
+            printClasses(TargetResult(target: config.source, classNames: classNames, iou: matrix.perClassIoU,
+                                      mIoU: matrix.meanIoUPercent))
         }
         return (config.test.restoreFrom[0], results)
     }
