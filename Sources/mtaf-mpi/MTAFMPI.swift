@@ -7,5 +7,5 @@ struct MTAFMPI: ParsableCommand {
         commandName: "mtaf-mpi",
         abstract: "Multi-target adversarial domain adaptation for semantic segmentation, on MPI.",
         version: MTAFNet.version,
-        subcommands: [Train.self, Test.self, Plan.self, SelfCheck.self, Verify.self, Bench.self, ShowConfig.self, MakeData.self])
+        subcommands: [Train.self, Test.self, Plan.self, SelfCheck.self, Verify.self, Bench.self, ShowConfig.self, MakeData.self, CompareSnapshots.self])
 }

@@ -54,3 +54,41 @@ enum AdversarialTerm {
         return loss
     }
 }
+
+extension AdversarialTerm {
+    /// Both phases of one discriminator on one map from a single forward (the MDis exchange,
+    /// design §3): the weights do not change before the step, so the generator-phase output
+    /// equals the discriminator-phase one. Accumulates `train.scale`·dBCE(·, train.label)/dθ into
+    /// D's parameter gradients and returns `fool.weight`·dBCE(·, fool.label)/dI (nil without a
+    /// generator term).
+    ///
+    /// - Parameters:
+    ///   - discriminator: D.
+    ///   - map: I, [N, C, H, W] (detached; the caller sends the data gradient to its producer).
+    ///   - fool: the generator term's label and weight, or nil.
+    ///   - train: the discriminator term's label and scale.
+    /// - Returns: dLoss/dI [N, C, H, W] of the generator term, or nil.
+    /// Spec §4.3, §5.2 steps 2 and 4(b)/(d) (upstream `bce_loss`).
+    static func foolAndTrain(_ discriminator: FCDiscriminator, map: Tensor, fool: (label: Float, weight: Float)?,
+                             train: (label: Float, scale: Float)) -> Tensor? {
+        let output = discriminator.forward(map, retain: true)
+        func gradient(label: Float, scale: Float) -> Tensor {
+            let gradOutput = Tensor(shape: output.shape)
+            output.withUnsafeBufferPointer { x in
+                gradOutput.withUnsafeMutableBufferPointer { g in
+                    _ = bceWithLogitsLoss(gradInput: g.baseAddress!, input: x.baseAddress!, target: label, scale: scale,
+                                          count: x.count)
+                }
+            }
+            return gradOutput
+        }
+        var gradMap: Tensor? = nil
+        if let fool {
+            gradMap = discriminator.backward(gradient(label: fool.label, scale: fool.weight), computeWeightGradients: false,
+                                             computeInputGradient: true, release: false)
+        }
+        discriminator.backward(gradient(label: train.label, scale: train.scale), computeWeightGradients: true,
+                               computeInputGradient: false, release: true)
+        return gradMap
+    }
+}

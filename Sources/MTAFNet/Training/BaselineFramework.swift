@@ -14,6 +14,9 @@
 /// Aux terms are absent without MULTI_LEVEL. Reported: `loss_seg_src_aux`, `loss_seg_src_main`,
 /// `loss_adv_trg_aux`, `loss_adv_trg_main`, `loss_d_aux`, `loss_d_main` (last target's; the
 /// discriminator losses after their /2). Spec §5.1, §5.4 (upstream `train_advent`).
+///
+/// Distributed (design §3): the pair is shared; the source terms run on the last rank (replicate) or
+/// on every rank ×1/N (shard), the hosted targets' terms ×1/k_t; the allreduce sums.
 public final class BaselineFramework: TrainingFramework {
     public let state: TrainingState
     public let synchronization: TrainingSynchronization
@@ -31,59 +34,71 @@ public final class BaselineFramework: TrainingFramework {
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {
         let hp = state.hyperParameters
         let t = targetCount
+        let placement = placement
+        let hosted = placement.hostedTargets
+        let sourceScale = placement.sourceScale
         let dMain = discriminator(.main), dAux = discriminator(.aux)
-        var losses: [String: Double] = [:]
+        var losses = LossRecord()
 
         // Skeleton step 1: zero every gradient; set the poly LRs.
         try beginIteration(batch)
 
-        // 1. Source: CE at both levels, one backward; keep I(A_s), I(M_s).
-        let source = sourceSegmentationStep(batch, keepMaps: true)
-        losses["loss_seg_src_aux"] = source.lossAux
-        losses["loss_seg_src_main"] = source.lossMain
+        // 1. Source: CE at both levels, one backward; keep I(A_s), I(M_s). (Design §3: one rank
+        //    in replicate mode, ×1/N in shard mode.)
+        let source = sourceSegmentationStep(batch, keepMaps: true, scale: sourceScale)
+        if sourceScale != nil {
+            losses.set("loss_seg_src_aux", source.lossAux)
+            losses.set("loss_seg_src_main", source.lossMain)
+        }
 
-        // 2. Each target: fool the (frozen) discriminators into "source" (label 0); one backward.
-        var targetAuxMaps: [Tensor?] = []
-        var targetMainMaps: [Tensor] = []
-        for target in 0..<t {
+        // 2. Each (hosted) target: fool the (frozen) discriminators into "source" (label 0); one
+        //    backward. (×1/k_t, design §3.)
+        var targetAuxMaps: [Int: Tensor] = [:]
+        var targetMainMaps: [Int: Tensor] = [:]
+        for target in hosted {
+            let scale = placement.targetScale(target)
             let pass = segmenterPass(batch.targetImages[target], .target(target))
             if let aux = pass.auxPrediction() {
                 let map = SelfInformationMap(aux)
-                losses["loss_adv_trg_aux"] = AdversarialTerm.fool(dAux, map: map, label: 0,
-                                                                  weight: Float(hp.lambdaAdvAux))
+                losses.set("loss_adv_trg_aux", AdversarialTerm.fool(dAux, map: map, label: 0,
+                                                                    weight: Float(hp.lambdaAdvAux) * scale),
+                           target: target)
                 map.backward(into: aux)
-                targetAuxMaps.append(map.map)
-            } else {
-                targetAuxMaps.append(nil)
+                targetAuxMaps[target] = map.map
             }
             let main = pass.mainPrediction()
             let map = SelfInformationMap(main)
-            losses["loss_adv_trg_main"] = AdversarialTerm.fool(dMain, map: map, label: 0,
-                                                               weight: Float(hp.lambdaAdvMain))
+            losses.set("loss_adv_trg_main", AdversarialTerm.fool(dMain, map: map, label: 0,
+                                                                 weight: Float(hp.lambdaAdvMain) * scale),
+                       target: target)
             map.backward(into: main)
-            targetMainMaps.append(map.map)
+            targetMainMaps[target] = map.map
             pass.backward()
         }
 
         // 3. Source, detached: the same term T times per discriminator (one backward with the
         //    factor T: the T repeated gradients are equal), /(1 + T) at aux level, /2 at main.
-        if let auxMap = source.auxMap {
-            _ = AdversarialTerm.train(dAux, map: auxMap, label: 0, scale: Float(t) / Float(1 + t))
-        }
-        _ = AdversarialTerm.train(dMain, map: source.mainMap!, label: 0, scale: Float(t) / 2)
-
-        // 4. Each target, detached: label 1 ("target"), /2 at both levels.
-        for target in 0..<t {
-            if let auxMap = targetAuxMaps[target] {
-                losses["loss_d_aux"] = AdversarialTerm.train(dAux, map: auxMap, label: 1, scale: 0.5) / 2
+        if let sourceScale {
+            if let auxMap = source.auxMap {
+                _ = AdversarialTerm.train(dAux, map: auxMap, label: 0, scale: Float(t) / Float(1 + t) * sourceScale)
             }
-            losses["loss_d_main"] = AdversarialTerm.train(dMain, map: targetMainMaps[target], label: 1,
-                                                          scale: 0.5) / 2
+            _ = AdversarialTerm.train(dMain, map: source.mainMap!, label: 0, scale: Float(t) / 2 * sourceScale)
+        }
+
+        // 4. Each (hosted) target, detached: label 1 ("target"), /2 at both levels.
+        for target in hosted {
+            let scale = 0.5 * placement.targetScale(target)
+            if let auxMap = targetAuxMaps[target] {
+                losses.set("loss_d_aux", AdversarialTerm.train(dAux, map: auxMap, label: 1, scale: scale) / 2,
+                           target: target)
+            }
+            losses.set("loss_d_main", AdversarialTerm.train(dMain, map: targetMainMaps[target]!, label: 1,
+                                                            scale: scale) / 2, target: target)
         }
 
         // 5. SGD step; then T times: Adam of D_aux (a no-op without multi-level: no gradient),
         //    Adam of D_main, each on the same accumulated gradients.
         try finishIteration(adamSteps: Array(repeating: [DiscriminatorRole.aux, .main], count: t).flatMap { $0 })
-        return reportedLosses(losses)
+        return try reportedLosses(losses)
     }
 }

@@ -6,9 +6,11 @@
 ///
 /// Contract for implementations (design §3, spec §5.6): the segmenter's gradient must become the
 /// sum over all passes of the iteration; shared parameters are allreduced over the world and
-/// hosted ones within their target group; a term several ranks computed redundantly is scaled
-/// by 1/(number of ranks computing it). The store's "received" flags must end up as in the
-/// single-process iteration (`ParameterStore.markGradientReceived`).
+/// hosted ones within their target group; a term a group computes on its own batches is scaled
+/// by 1/(group size) and a term it would compute redundantly on the same data is computed once
+/// (`TrainingPlacement`). The store's "received" flags must end up as in the single-process
+/// iteration (`ParameterStore.markGradientReceived`). `DistributedGradientSynchronizer` is the
+/// multi-process implementation.
 public protocol GradientSynchronizer: AnyObject {
     /// Makes every gradient of `state` the iteration's global gradient.
     ///

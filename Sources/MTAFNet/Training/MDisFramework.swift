@@ -20,6 +20,11 @@
 /// Aux terms are absent without MULTI_LEVEL. Reported: `loss_seg_src_aux`, `loss_seg_src_main`,
 /// `loss_adv_trg_aux`, `loss_adv_trg_main` (last target's, without the G terms), `loss_d_aux`,
 /// `loss_d_main` (last target's, after /2). Spec §5.2, §10 (upstream `train_advent_mdis`).
+///
+/// Distributed (design §3): the segmenter is shared (source CE on the last rank, or ×1/N in shard
+/// mode); D_main,i and D_aux,i live on target i's group, the target-vs-target discriminators on
+/// their target's group (T = 2: target 0's); the G terms and (b)/(d) go through the map
+/// exchange of `trainDistributedIteration` (MDisFramework+Exchange.swift).
 public final class MDisFramework: TrainingFramework {
     public let state: TrainingState
     public let synchronization: TrainingSynchronization
@@ -75,6 +80,11 @@ public final class MDisFramework: TrainingFramework {
     }
 
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {
+        placement.isLocal ? try trainLocalIteration(on: batch) : try trainDistributedIteration(on: batch)
+    }
+
+    /// The single-process iteration, exactly as spec §5.2 writes it.
+    private func trainLocalIteration(on batch: TrainingBatch) throws -> IterationLosses {
         let hp = state.hyperParameters
         let t = targetCount
         let targetRoles: (main: [DiscriminatorRole], aux: [DiscriminatorRole]) = t == 2

@@ -23,6 +23,11 @@
 /// Reported: `loss_seg_src_main`, `loss_seg_src_aux` (sums over the teachers), `loss_div_trg`
 /// (the main KL), `loss_adv_trg_main`, `loss_adv_trg_aux`, `loss_d_main`, `loss_d_aux` (last
 /// target's). Spec §5.3, §10 (upstream `train_advent_mtkt`).
+///
+/// Distributed (design §3): a rank runs the backbone, the student and the teacher heads of its
+/// hosted targets only (teacher i's source terms on its group's leader, or ×1/k_i in shard mode;
+/// target i's terms ×1/k_i; no term is shared by all ranks); D_main,i and D_aux,i live on
+/// target i's group.
 public final class MTKTFramework: TrainingFramework {
     public let state: TrainingState
     public let synchronization: TrainingSynchronization
@@ -40,87 +45,96 @@ public final class MTKTFramework: TrainingFramework {
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {
         let hp = state.hyperParameters
         let t = targetCount
-        let teachers = Array(1...t)
+        let placement = placement
+        let hosted = placement.hostedTargets
         let dMain = (0..<t).map { discriminator(.mainOf($0)) }
         let dAux = (0..<t).map { discriminator(.auxOf($0)) }
         let distil = state.iteration >= hp.teacherIterations
-        var losses: [String: Double] = [:]
+        var losses = LossRecord()
+        losses.declareSummed("loss_seg_src_main")
+        losses.declareSummed("loss_seg_src_aux")
 
         // Skeleton step 1: zero every gradient; set the poly LRs.
         try beginIteration(batch)
 
-        // 1. Source: CE of every teacher head at both levels, one backward; keep the detached
-        //    maps I(up_s(main_{i+1})), I(up_s(aux_{i+1})) for step 3.
-        let source = segmenterPass(batch.sourceImages, .source, heads: teachers)
-        var lossSegMain = 0.0, lossSegAux = 0.0
-        var sourceMainMaps: [Tensor] = [], sourceAuxMaps: [Tensor?] = []
-        for k in teachers {
+        // 1. Source: CE of every (hosted) teacher head at both levels, one backward; keep the
+        //    detached maps I(up_s(main_{i+1})), I(up_s(aux_{i+1})) for step 3. Teacher i's terms
+        //    are computed by its group's leader (replicate) or its group ×1/k_i (shard), design
+        //    §3, and summed over the world.
+        let sourceTeachers = hosted.filter { placement.hostedSourceScale($0) != nil }
+        let source = segmenterPass(batch.sourceImages, .source, heads: sourceTeachers.map { $0 + 1 })
+        var sourceMainMaps: [Int: Tensor] = [:], sourceAuxMaps: [Int: Tensor] = [:]
+        for i in sourceTeachers {
+            let k = i + 1, scale = placement.hostedSourceScale(i)!
+            let counts = placement.leader(of: i) == placement.rank
             let main = source.mainPrediction(head: k)
-            lossSegMain += main.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegMain))
-            sourceMainMaps.append(detachedSelfInformation(main))
+            let lossMain = main.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegMain) * scale)
+            if counts { losses.add("loss_seg_src_main", lossMain) }
+            sourceMainMaps[i] = detachedSelfInformation(main)
             if let aux = source.auxPrediction(head: k) {
-                lossSegAux += aux.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegAux))
-                sourceAuxMaps.append(detachedSelfInformation(aux))
-            } else {
-                sourceAuxMaps.append(nil)
+                let lossAux = aux.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegAux) * scale)
+                if counts { losses.add("loss_seg_src_aux", lossAux) }
+                sourceAuxMaps[i] = detachedSelfInformation(aux)
             }
         }
-        source.backward()
-        losses["loss_seg_src_main"] = lossSegMain
-        losses["loss_seg_src_aux"] = lossSegAux
+        if sourceTeachers.isEmpty { source.discard() } else { source.backward() }
 
-        // 2. Each target i: teacher i fools D_main,i and D_aux,i (/2); from TEACHER_ITERS on the
-        //    student is distilled from the detached teacher; one backward.
-        var targetMainMaps: [Tensor] = [], targetAuxMaps: [Tensor?] = []
-        for i in 0..<t {
-            let teacher = i + 1
+        // 2. Each (hosted) target i: teacher i fools D_main,i and D_aux,i (/2); from TEACHER_ITERS
+        //    on the student is distilled from the detached teacher; one backward (×1/k_i).
+        var targetMainMaps: [Int: Tensor] = [:], targetAuxMaps: [Int: Tensor] = [:]
+        for i in hosted {
+            let teacher = i + 1, scale = placement.targetScale(i)
             let pass = segmenterPass(batch.targetImages[i], .target(i), heads: distil ? [0, teacher] : [teacher])
             if let aux = pass.auxPrediction(head: teacher) {
                 let map = SelfInformationMap(aux)
-                losses["loss_adv_trg_aux"] = AdversarialTerm.fool(dAux[i], map: map, label: 0,
-                                                                  weight: Float(hp.lambdaAdvAux / 2))
+                losses.set("loss_adv_trg_aux", AdversarialTerm.fool(dAux[i], map: map, label: 0,
+                                                                    weight: Float(hp.lambdaAdvAux / 2) * scale),
+                           target: i)
                 map.backward(into: aux)
-                targetAuxMaps.append(map.map)
-            } else {
-                targetAuxMaps.append(nil)
+                targetAuxMaps[i] = map.map
             }
             let main = pass.mainPrediction(head: teacher)
             let map = SelfInformationMap(main)
-            losses["loss_adv_trg_main"] = AdversarialTerm.fool(dMain[i], map: map, label: 0,
-                                                               weight: Float(hp.lambdaAdvMain / 2))
+            losses.set("loss_adv_trg_main", AdversarialTerm.fool(dMain[i], map: map, label: 0,
+                                                                 weight: Float(hp.lambdaAdvMain / 2) * scale),
+                       target: i)
             map.backward(into: main)
-            targetMainMaps.append(map.map)
+            targetMainMaps[i] = map.map
             if distil {
-                losses["loss_div_trg"] = pass.mainPrediction(head: 0)
-                    .klDivergence(fromTeacher: main, weight: Float(hp.lambdaKLTarget))
+                losses.set("loss_div_trg", pass.mainPrediction(head: 0)
+                    .klDivergence(fromTeacher: main, weight: Float(hp.lambdaKLTarget) * scale), target: i)
                 if let studentAux = pass.auxPrediction(head: 0), let aux = pass.auxPrediction(head: teacher) {
                     _ = studentAux.klDivergence(fromTeacher: aux,
-                                                weight: Float(hp.lambdaSegAux * hp.lambdaKLTarget / Double(t)))
+                                                weight: Float(hp.lambdaSegAux * hp.lambdaKLTarget / Double(t)) * scale)
                 }
             } else {
-                losses["loss_div_trg"] = 0
+                losses.set("loss_div_trg", 0, target: i)
             }
             pass.backward()
         }
 
         // 3. Source, detached: teacher i's maps against D_main,i then D_aux,i, label 0, /2.
-        for i in 0..<t {
-            _ = AdversarialTerm.train(dMain[i], map: sourceMainMaps[i], label: 0, scale: 0.5)
+        for i in sourceTeachers {
+            let scale = 0.5 * placement.hostedSourceScale(i)!
+            _ = AdversarialTerm.train(dMain[i], map: sourceMainMaps[i]!, label: 0, scale: scale)
             if let auxMap = sourceAuxMaps[i] {
-                _ = AdversarialTerm.train(dAux[i], map: auxMap, label: 0, scale: 0.5)
+                _ = AdversarialTerm.train(dAux[i], map: auxMap, label: 0, scale: scale)
             }
         }
 
-        // 4. Each target i, detached: D_main,i then D_aux,i, label 1, /2.
-        for i in 0..<t {
-            losses["loss_d_main"] = AdversarialTerm.train(dMain[i], map: targetMainMaps[i], label: 1, scale: 0.5) / 2
+        // 4. Each (hosted) target i, detached: D_main,i then D_aux,i, label 1, /2.
+        for i in hosted {
+            let scale = 0.5 * placement.targetScale(i)
+            losses.set("loss_d_main", AdversarialTerm.train(dMain[i], map: targetMainMaps[i]!, label: 1,
+                                                            scale: scale) / 2, target: i)
             if let auxMap = targetAuxMaps[i] {
-                losses["loss_d_aux"] = AdversarialTerm.train(dAux[i], map: auxMap, label: 1, scale: 0.5) / 2
+                losses.set("loss_d_aux", AdversarialTerm.train(dAux[i], map: auxMap, label: 1, scale: scale) / 2,
+                           target: i)
             }
         }
 
-        // 5. SGD step; for each i: Adam of D_main,i then D_aux,i.
+        // 5. SGD step; for each (hosted) i: Adam of D_main,i then D_aux,i.
         try finishIteration(adamSteps: (0..<t).flatMap { [DiscriminatorRole.mainOf($0), .auxOf($0)] })
-        return reportedLosses(losses)
+        return try reportedLosses(losses)
     }
 }

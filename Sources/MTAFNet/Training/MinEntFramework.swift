@@ -26,28 +26,34 @@ public final class MinEntFramework: TrainingFramework {
 
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {
         let hp = state.hyperParameters
-        var losses: [String: Double] = [:]
+        let placement = placement
+        var losses = LossRecord()
 
         // Skeleton step 1: zero every gradient; set the poly LRs.
         try beginIteration(batch)
 
-        // 1. Source: CE at both levels, one backward.
-        let source = sourceSegmentationStep(batch, keepMaps: false)
-        losses["loss_seg_src_aux"] = source.lossAux
-        losses["loss_seg_src_main"] = source.lossMain
+        // 1. Source: CE at both levels, one backward (design §3: the last rank in replicate mode, ×1/N
+        //    in shard mode).
+        let source = sourceSegmentationStep(batch, keepMaps: false, scale: placement.sourceScale)
+        if placement.sourceScale != nil {
+            losses.set("loss_seg_src_aux", source.lossAux)
+            losses.set("loss_seg_src_main", source.lossMain)
+        }
 
-        // 2. Each target: entropy of both upsampled levels, one backward.
-        for target in 0..<targetCount {
+        // 2. Each (hosted) target: entropy of both upsampled levels, one backward (×1/k_t).
+        for target in placement.hostedTargets {
+            let scale = placement.targetScale(target)
             let pass = segmenterPass(batch.targetImages[target], .target(target))
             if let aux = pass.auxPrediction() {
-                losses["loss_ent_aux"] = aux.entropy(weight: Float(hp.lambdaEntAux))
+                losses.set("loss_ent_aux", aux.entropy(weight: Float(hp.lambdaEntAux) * scale), target: target)
             }
-            losses["loss_ent_main"] = pass.mainPrediction().entropy(weight: Float(hp.lambdaEntMain))
+            losses.set("loss_ent_main", pass.mainPrediction().entropy(weight: Float(hp.lambdaEntMain) * scale),
+                       target: target)
             pass.backward()
         }
 
         // 3. SGD step (no discriminator).
         try finishIteration(adamSteps: [])
-        return reportedLosses(losses)
+        return try reportedLosses(losses)
     }
 }

@@ -54,6 +54,16 @@ final class SegmenterPass {
         return prediction
     }
 
+    /// Ends the pass without a backward (no loss of this rank reached it, design §3): drops the
+    /// predictions and the model's activations.
+    func discard() {
+        precondition(pendingBackward, "SegmenterPass: discard after backward")
+        pendingBackward = false
+        aux = aux.map { _ in nil }
+        main = main.map { _ in nil }
+        segmenter.releaseActivations()
+    }
+
     /// The pass's one backward: each prediction's accumulated gradient through its resize, then
     /// through the segmenter; heads whose predictions got no gradient get none (spec §4.6 step 1,
     /// §5.3 warm-up). Drops the upsampled predictions and the model's activations.

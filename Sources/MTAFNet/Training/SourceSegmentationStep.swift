@@ -22,15 +22,27 @@ extension TrainingFramework {
     /// - Parameters:
     ///   - batch: the iteration's batch (its source part).
     ///   - keepMaps: keep I(A_s), I(M_s) for the discriminators.
-    func sourceSegmentationStep(_ batch: TrainingBatch, keepMaps: Bool) -> SourceSegmentationResult {
+    ///   - scale: the factor of design §3's scaling rule (1 in one process), or nil when this
+    ///     rank skips the CE (forward only, for the BN statistics and the maps; losses 0).
+    func sourceSegmentationStep(_ batch: TrainingBatch, keepMaps: Bool,
+                                scale: Float? = 1) -> SourceSegmentationResult {
         let hp = state.hyperParameters
         let pass = segmenterPass(batch.sourceImages, .source)
+        guard let scale else {
+            var result = SourceSegmentationResult(lossAux: 0, lossMain: 0, auxMap: nil, mainMap: nil)
+            if keepMaps {
+                result.auxMap = pass.auxPrediction().map { detachedSelfInformation($0) }
+                result.mainMap = detachedSelfInformation(pass.mainPrediction())
+            }
+            pass.discard()
+            return result
+        }
         let main = pass.mainPrediction()
-        let lossMain = main.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegMain))
+        let lossMain = main.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegMain) * scale)
         var lossAux = 0.0
         var result = SourceSegmentationResult(lossAux: 0, lossMain: lossMain, auxMap: nil, mainMap: nil)
         if let aux = pass.auxPrediction() {
-            lossAux = aux.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegAux))
+            lossAux = aux.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegAux) * scale)
             if keepMaps { result.auxMap = detachedSelfInformation(aux) }
         }
         result.lossAux = lossAux

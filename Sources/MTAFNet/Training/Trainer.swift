@@ -74,7 +74,7 @@ public final class Trainer {
 
     /// - Parameters:
     ///   - config: a loaded, validated configuration.
-    ///   - cluster: the processes (a world of one for now; the distributed issue maps ranks).
+    ///   - cluster: the processes: a world of one, or MPI ranks hosting targets (design §3).
     ///   - options: resume, seeding, progress.
     ///   - log: where rank zero's lines go (standard output by default).
     public init(config: MTAFConfig, cluster: any Cluster, options: TrainerOptions = TrainerOptions(),
@@ -103,8 +103,39 @@ public final class Trainer {
         return String(hash, radix: 16)
     }
 
-    /// Runs (or resumes) the training of the config.
+    /// The rank layout of a distributed run, or the reason the world cannot run this config
+    /// (with what would work).
+    ///
+    /// - Throws: `TrainingError.unsupportedWorld`.
+    public static func layout(for config: MTAFConfig, worldSize: Int) throws -> TargetLayout {
+        let kind = TrainingFrameworkKind(config.framework)
+        if kind == .sourceOnly && worldSize > 1 {
+            throw TrainingError.unsupportedWorld(
+                size: worldSize, reason: "SourceOnly hosts no target domain, so its ranks would all repeat the same work; "
+                    + "run it on one rank (without mpirun or with mpirun -np 1)")
+        }
+        do {
+            return try TargetLayout(targets: max(config.targetCount, 1), ranks: worldSize)
+        } catch {
+            throw TrainingError.unsupportedWorld(size: worldSize, reason: "\(error)")
+        }
+    }
+
+    /// Runs (or resumes) the training of the config. In a distributed run a failure on any rank
+    /// ends the whole job through `Cluster.abort` with the rank and the reason (no rank is left
+    /// waiting in a collective).
     public func run() throws -> TrainingSummary {
+        guard cluster.size > 1 else { return try runLoop() }
+        do {
+            return try runLoop()
+        } catch {
+            cluster.abort(code: 1, message: "mtaf-mpi train: \(error)")
+        }
+    }
+
+    private func runLoop() throws -> TrainingSummary {
+        let layout = try Self.layout(for: config, worldSize: cluster.size)
+        if config.dist.checkedCollectives, let world = cluster.world as? Communicator { world.checked = true }
         let store = SnapshotStore(directory: config.train.snapshotDir)
         try store.prepare()
         if cluster.isRoot { _ = try config.writeEffective(into: config.train.snapshotDir) }
@@ -129,16 +160,22 @@ public final class Trainer {
         }
         var positions: [String: Int] = [:]
         var resumedFrom: Int?
-        if options.resume, let manifest = try store.latestComplete() {
+        if options.resume, let manifest = try agreedLatestSnapshot(store) {
             positions = try TrainingCheckpoint.restore(state, from: manifest, in: store, configHash: hash)
             resumedFrom = manifest.iteration
             log0("resuming from \(store.path(SnapshotManifest.fileName(iteration: manifest.iteration))) at iteration \(state.iteration)")
         } else if options.resume {
             log0("no complete snapshot in \(store.directory): starting from iteration 0")
         }
+        let synchronization = try TrainingSynchronization.forCluster(cluster, layout: layout,
+                                                                      sourceMode: config.dist.sourceModeValue)
         let data = try TrainingData(config: config, readsTargets: kind != .sourceOnly, seed: seed,
-                                    positions: positions, prefetch: options.prefetch)
-        let framework = TrainingFrameworks.make(state, synchronization: try TrainingSynchronization.forCluster(cluster))
+                                    positions: positions, requirePositions: resumedFrom != nil,
+                                    placement: synchronization.placement, prefetch: options.prefetch)
+        if cluster.size > 1 {
+            log0(layout.render(targetNames: config.targets) + "\nsource mode \(config.dist.sourceMode)")
+        }
+        let framework = TrainingFrameworks.make(state, synchronization: synchronization)
         let lossLog = cluster.isRoot
             ? try LossLogFile(path: store.path("losses.jsonl"), resumeIteration: resumedFrom) : nil
 
@@ -169,15 +206,36 @@ public final class Trainer {
             let periodic = iteration % config.train.savePredEvery == 0 && iteration != 0
             if periodic || iteration == end - 1 {
                 try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
-                                            configHash: hash, notes: ["targets": config.targets.joined(separator: ",")])
+                                            configHash: hash, notes: ["targets": config.targets.joined(separator: ",")],
+                                            placement: synchronization.placement, world: synchronization.world)
                 snapshots.append(iteration)
                 if options.progressBar { log0("") }
+                if let placement = synchronization.placement, let world = synchronization.world {
+                    log0(try ReplicaCheck.verify(state, placement: placement, world: world))
+                }
                 log0("snapshot \(store.path(TrainingCheckpoint.modelStem(iteration) + ".safetensors"))")
             }
         }
         for observer in observers { try observer.trainingDidFinish() }
+        if cluster.size > 1 {
+            let total = Date().timeIntervalSince(start)
+            let parts = synchronization.time.seconds.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }.joined(separator: ", ")
+            log0("rank 0 communication: \(String(format: "%.2f", synchronization.time.total)) s of "
+                 + "\(String(format: "%.2f", total)) s (\(String(format: "%.1f", 100 * synchronization.time.total / max(total, 1e-9))) %): \(parts)")
+        }
         return TrainingSummary(firstIteration: first, endIteration: end, snapshots: snapshots, lastLosses: lastLosses,
                                seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The newest complete snapshot as rank zero sees it; every rank reads that one (a rank
+    /// that cannot read it fails, which aborts the job).
+    private func agreedLatestSnapshot(_ store: SnapshotStore) throws -> SnapshotManifest? {
+        guard cluster.size > 1 else { return try store.latestComplete() }
+        var iteration = [Int64(cluster.isRoot ? (try store.latestComplete()?.iteration ?? -1) : -1)]
+        try cluster.world.broadcast(&iteration, root: 0)
+        guard iteration[0] >= 0 else { return nil }
+        return try store.readManifest(iteration: Int(iteration[0]))
     }
 
     /// Which data a loss comes from, for error messages.

@@ -9,7 +9,8 @@ public struct TrainingBatch {
     public var sourceImages: Tensor
     /// The source labels, N_s·H_s·W_s train ids, row-major [N_s, H_s, W_s].
     public var sourceLabels: [Int32]
-    /// One image batch per target in TARGETS order, [N_t, 3, H_t, W_t] each.
+    /// One image batch per target in TARGETS order, [N_t, 3, H_t, W_t] each; in a distributed
+    /// run a target this rank does not host holds an empty placeholder of shape [0].
     public var targetImages: [Tensor]
 
     public init(sourceImages: Tensor, sourceLabels: [Int32], targetImages: [Tensor]) {
@@ -22,8 +23,9 @@ public struct TrainingBatch {
     ///
     /// - Parameters:
     ///   - targetCount: the number of target batches needed (0 for SourceOnly).
+    ///   - hosted: the targets whose batches must be real (default: all).
     /// - Throws: `TrainingError.badBatch` naming the tensor.
-    public func validate(targetCount: Int) throws(TrainingError) {
+    public func validate(targetCount: Int, hosted: [Int]? = nil) throws(TrainingError) {
         let s = sourceImages.shape
         guard s.count == 4, s[0] >= 1, s[1] == 3, s[2] >= 1, s[3] >= 1 else {
             throw .badBatch(tensor: "source.image", reason: "shape \(s), wanted [N, 3, H, W]")
@@ -36,7 +38,7 @@ public struct TrainingBatch {
             throw .badBatch(tensor: "target\(targetImages.count).image",
                             reason: "\(targetImages.count) target batches for \(targetCount) targets")
         }
-        for (t, image) in targetImages.prefix(targetCount).enumerated() {
+        for (t, image) in targetImages.prefix(targetCount).enumerated() where hosted?.contains(t) ?? true {
             let shape = image.shape
             guard shape.count == 4, shape[0] >= 1, shape[1] == 3, shape[2] >= 1, shape[3] >= 1 else {
                 throw .badBatch(tensor: "target\(t).image", reason: "shape \(shape), wanted [N, 3, H, W]")

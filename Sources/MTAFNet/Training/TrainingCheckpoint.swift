@@ -9,6 +9,8 @@
 //   iteration and every loader's next position (`trainer.*`, int64 scalars);
 // - `model_<i>.manifest.json`, written last.
 
+import Distributed
+
 /// Saves and restores a `TrainingState` plus the trainer's counters through a `SnapshotStore`.
 public enum TrainingCheckpoint {
     /// The stem of the segmenter file of iteration i.
@@ -22,24 +24,82 @@ public enum TrainingCheckpoint {
     ///   - counters: trainer counters to restore later (loader positions), int64 scalars.
     ///   - store: the snapshot folder.
     ///   - configHash: the effective configuration's hash (resume refuses another).
+    ///   - placement: this rank's share in a distributed run (nil: one process).
+    ///   - world: every rank of a distributed run (nil: one process).
+    ///
+    /// Distributed (design §3): collective. Rank zero holds every shared tensor (the segmenter,
+    /// MTKT's heads included, its SGD state, a shared discriminator); each hosted
+    /// discriminator's weights and Adam state come from its group's leader and each rank's
+    /// loader positions from that rank, gathered to rank zero, which writes the same files as
+    /// one process, then the manifest last; a barrier ends the call on every rank.
     public static func save(_ state: TrainingState, iteration: Int, counters: [String: Int],
                             to store: SnapshotStore, configHash: String,
-                            notes: [String: String] = [:]) throws {
+                            notes: [String: String] = [:], placement: TrainingPlacement? = nil,
+                            world: (any Collectives)? = nil) throws {
+        var contents = self.contents(state, counters: counters, iteration: iteration)
+        if let world, let placement, world.size > 1 {
+            let mine = contributions(of: contents, state: state, placement: placement, counters: counters)
+            let gathered = try SnapshotContribution.gather(mine, to: 0, world: world)
+            if world.rank == 0 {
+                for entry in gathered {
+                    guard let index = contents.firstIndex(where: { $0.stem == entry.stem }) else { continue }
+                    contents[index].tensors[entry.name] = entry.value
+                }
+            } else {
+                try world.barrier()
+                return
+            }
+        }
         var files: [SnapshotManifest.FileRecord] = []
+        for file in contents { files.append(try store.writeFile(stem: file.stem, tensors: file.tensors)) }
+        try store.writeManifest(SnapshotManifest(iteration: iteration, framework: state.framework.rawValue,
+                                                 configHash: configHash, files: files, notes: notes))
+        if let world, world.size > 1 { try world.barrier() }
+    }
+
+    /// The files of a snapshot as this rank sees them, in writing order.
+    static func contents(_ state: TrainingState, counters: [String: Int],
+                         iteration: Int) -> [(stem: String, tensors: [String: SafeTensors.Value])] {
         let stem = modelStem(iteration)
-        files.append(try store.writeFile(stem: stem, tensors: ModelCheckpoint.tensors(of: state.segmenter.stateDict)))
+        var files: [(stem: String, tensors: [String: SafeTensors.Value])] = []
+        files.append((stem, ModelCheckpoint.tensors(of: state.segmenter.stateDict)))
         for slot in state.discriminators {
-            files.append(try store.writeFile(stem: stem + "_" + slot.role.snapshotSuffix,
-                                             tensors: ModelCheckpoint.tensors(of: slot.model.stateDict)))
+            files.append((stem + "_" + slot.role.snapshotSuffix, ModelCheckpoint.tensors(of: slot.model.stateDict)))
         }
         var tensors: [String: SafeTensors.Value] = [:]
         add(state.segmenterOptimizer.exportState(), prefix: "seg.", to: &tensors)
         for slot in state.discriminators { add(slot.optimizer.exportState(), prefix: slot.key + ".", to: &tensors) }
         tensors["trainer.iteration"] = .i64(shape: [], values: [Int64(state.iteration)])
         for (name, value) in counters { tensors["trainer." + name] = .i64(shape: [], values: [Int64(value)]) }
-        files.append(try store.writeFile(stem: stem + "_state", tensors: tensors))
-        try store.writeManifest(SnapshotManifest(iteration: iteration, framework: state.framework.rawValue,
-                                                 configHash: configHash, files: files, notes: notes))
+        files.append((stem + "_state", tensors))
+        return files
+    }
+
+    /// What a rank other than zero sends to rank zero: the discriminators it writes for its
+    /// groups (weights and Adam state) and its own loader positions.
+    static func contributions(of contents: [(stem: String, tensors: [String: SafeTensors.Value])],
+                              state: TrainingState, placement: TrainingPlacement,
+                              counters: [String: Int]) -> [SnapshotContribution] {
+        guard placement.rank != 0 else { return [] }
+        var result: [SnapshotContribution] = []
+        let stateStem = contents.last!.stem
+        let ownedRoles = state.discriminators.filter { placement.owner(of: $0.role) == placement.rank }
+        for slot in ownedRoles {
+            let fileStem = contents[0].stem + "_" + slot.role.snapshotSuffix
+            if let file = contents.first(where: { $0.stem == fileStem }) {
+                for (name, value) in file.tensors { result.append(SnapshotContribution(stem: fileStem, name: name, value: value)) }
+            }
+            for (name, value) in contents.last!.tensors where name.hasPrefix(slot.key + ".") {
+                result.append(SnapshotContribution(stem: stateStem, name: name, value: value))
+            }
+        }
+        for name in counters.keys {
+            let key = "trainer." + name
+            if let value = contents.last!.tensors[key] {
+                result.append(SnapshotContribution(stem: stateStem, name: key, value: value))
+            }
+        }
+        return result
     }
 
     /// Restores snapshot `manifest` into a freshly built state of the same configuration.

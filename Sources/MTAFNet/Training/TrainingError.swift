@@ -18,8 +18,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidHyperParameter(name: String, value: String, reason: String)
     /// The iteration is past MAX_ITERS (the poly schedule is undefined there, spec §4.5).
     case iterationOutOfRange(iteration: Int, maxIterations: Int)
-    /// A world of this size needs the distributed trainer (design §3), which is not built yet.
+    /// A world of this size cannot run this configuration (the reason says what would).
     case unsupportedWorld(size: Int, reason: String)
+    /// Replicas of a store differ across ranks (design §3 requires them identical).
+    case replicaMismatch(store: String, ranks: [Int])
 
     public var description: String {
         switch self {
@@ -39,6 +41,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "iteration \(iteration) is past MAX_ITERS = \(maxIterations) (spec §4.5)"
         case let .unsupportedWorld(size, reason):
             return "a world of \(size) processes: \(reason)"
+        case let .replicaMismatch(store, ranks):
+            return "the replicas of '\(store)' differ between ranks \(ranks.map(String.init).joined(separator: " and ")) "
+                + "(design §3 keeps them identical): a synchronization bug or a hardware fault"
         }
     }
 }

@@ -45,9 +45,14 @@ extension TrainingFramework {
     /// Whether the aux level exists (MULTI_LEVEL).
     var multiLevel: Bool { state.hyperParameters.multiLevel }
 
+    /// This rank's share (every target, no scaling, in a single process). Design §3.
+    var placement: TrainingPlacement {
+        synchronization.placement ?? .local(targetCount: targetCount)
+    }
+
     /// Spec §5 step 1: checks the batch, zeroes every gradient, sets the poly LRs (§4.5).
     func beginIteration(_ batch: TrainingBatch, readsTargets: Bool = true) throws {
-        try batch.validate(targetCount: readsTargets ? targetCount : 0)
+        try batch.validate(targetCount: readsTargets ? targetCount : 0, hosted: placement.hostedTargets)
         try state.setLearningRates()
         state.zeroGradients()
     }
@@ -68,13 +73,20 @@ extension TrainingFramework {
         try synchronization.batchNormStatistics.passesDidFinish(layers: state.segmenter.batchNormLayers)
         try synchronization.gradients.synchronizeGradients(of: state)
         state.segmenterOptimizer.step()
-        for role in adamSteps { state.requiredDiscriminator(role).optimizer.step() }
+        let placement = placement
+        for role in adamSteps where placement.hosts(role) { state.requiredDiscriminator(role).optimizer.step() }
         state.iteration += 1
     }
 
     /// The losses in the framework's print order (spec §5.5); a name without a value is 0.
     func reportedLosses(_ values: [String: Double]) -> IterationLosses {
         IterationLosses(state.framework.lossNames.map { (name: $0, value: values[$0] ?? 0) })
+    }
+
+    /// The merged losses in the framework's print order (spec §5.5; design §3 for a distributed
+    /// run: every rank returns the same line).
+    func reportedLosses(_ record: LossRecord) throws -> IterationLosses {
+        reportedLosses(try synchronization.merge(record, names: state.framework.lossNames))
     }
 
     /// The model of the discriminator of `role`.

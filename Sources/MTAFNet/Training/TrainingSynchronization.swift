@@ -3,17 +3,29 @@
 
 import Distributed
 
-/// What a framework calls where a multi-process trainer would communicate: BN statistics after
-/// each segmenter forward, gradients after the last backward and before the optimizer steps.
+/// What a framework calls where a multi-process trainer communicates: BN statistics after each
+/// segmenter forward, gradients after the last backward and before the optimizer steps, the
+/// MDis map exchange, and the merge of the printed losses; plus which targets this rank hosts.
 public struct TrainingSynchronization {
     /// Gradient combination (design §3).
     public var gradients: any GradientSynchronizer
     /// BN running-statistics order (spec §2.7).
     public var batchNormStatistics: any BatchNormStatisticsSynchronizer
+    /// This rank's share; nil in a single process (every target, no scaling).
+    public var placement: TrainingPlacement?
+    /// The world communicator of a distributed run (nil in a single process).
+    public var world: (any Collectives)?
+    /// Waiting time per communication kind (distributed runs).
+    public var time: CommunicationTime
 
-    public init(gradients: any GradientSynchronizer, batchNormStatistics: any BatchNormStatisticsSynchronizer) {
+    public init(gradients: any GradientSynchronizer, batchNormStatistics: any BatchNormStatisticsSynchronizer,
+                placement: TrainingPlacement? = nil, world: (any Collectives)? = nil,
+                time: CommunicationTime = CommunicationTime()) {
         self.gradients = gradients
         self.batchNormStatistics = batchNormStatistics
+        self.placement = placement
+        self.world = world
+        self.time = time
     }
 
     /// A single process: nothing to combine, BN statistics updated in the forward.
@@ -22,15 +34,74 @@ public struct TrainingSynchronization {
                                 batchNormStatistics: InForwardBatchNormStatistics())
     }
 
-    /// The seams for `cluster`: local for a world of one.
+    /// The seams of a world of one.
     ///
-    /// - Throws: `TrainingError.unsupportedWorld` for a larger world (the distributed trainer of
-    ///   design §3 is not built yet).
+    /// - Throws: `TrainingError.unsupportedWorld` for a larger world (it needs a layout:
+    ///   `forCluster(_:layout:sourceMode:)`).
     public static func forCluster(_ cluster: any Cluster) throws(TrainingError) -> TrainingSynchronization {
         guard cluster.size == 1 else {
-            throw .unsupportedWorld(size: cluster.size,
-                                    reason: "the frameworks run in one process for now (distributed trainer: design §3)")
+            throw .unsupportedWorld(size: cluster.size, reason: "a distributed run needs its target layout (design §3)")
         }
         return local()
+    }
+
+    /// The seams for `cluster`: local for a world of one, else design §3 on `layout`.
+    ///
+    /// - Parameters:
+    ///   - cluster: the processes.
+    ///   - layout: which ranks host which targets (its world size must be the cluster's).
+    ///   - sourceMode: DIST.SOURCE_MODE.
+    /// - Throws: `LayoutError` for a layout of another world; a communication error.
+    public static func forCluster(_ cluster: any Cluster, layout: TargetLayout,
+                                  sourceMode: DistConfig.SourceMode) throws -> TrainingSynchronization {
+        guard cluster.size > 1 else { return local() }
+        let groups = try TargetGroups(layout: layout, world: cluster.world)
+        let placement = TrainingPlacement(layout: layout, rank: cluster.rank, sourceMode: sourceMode)
+        let time = CommunicationTime()
+        return TrainingSynchronization(
+            gradients: DistributedGradientSynchronizer(world: cluster.world, groups: groups.communicators,
+                                                       placement: placement, time: time),
+            batchNormStatistics: DistributedBatchNormStatistics(world: cluster.world, placement: placement, time: time),
+            placement: placement, world: cluster.world, time: time)
+    }
+
+    /// The printed losses of an iteration (spec §5.5): in a single process the rank's own; in
+    /// a distributed run each name takes the value of the rank that computed the last target
+    /// setting it (ties: the lowest rank, so in shard mode the source losses are rank 0's), and summed names add
+    /// up every rank's contribution. Every rank returns the same values.
+    ///
+    /// - Parameters:
+    ///   - record: this rank's values.
+    ///   - names: the framework's loss names in print order.
+    func merge(_ record: LossRecord, names: [String]) throws -> [String: Double] {
+        guard let world, world.size > 1 else { return record.values }
+        var mine = [Double]()
+        for name in names {
+            let value = record.values[name]
+            mine += [value ?? 0, value == nil ? -1 : Double(record.priorities[name] ?? 0),
+                     record.summed.contains(name) ? 1 : 0]
+        }
+        let all = try time.measure("losses") { try world.allgather(mine) }
+        var merged: [String: Double] = [:]
+        let stride = 3 * names.count
+        for (k, name) in names.enumerated() {
+            var best: (priority: Double, value: Double)? = nil
+            var sum = 0.0, summed = false
+            for r in 0..<world.size {
+                let entry = all[r * stride + 3 * k ..< r * stride + 3 * k + 3].map { $0 }
+                if entry[2] != 0 {
+                    summed = true
+                    sum += entry[0]
+                } else if entry[1] >= 0, best == nil || entry[1] > best!.priority {
+                    best = (entry[1], entry[0])
+                }
+            }
+            if summed {
+                merged[name] = sum
+            } else if let best {
+                merged[name] = best.value
+            }
+        }
+        return merged
     }
 }

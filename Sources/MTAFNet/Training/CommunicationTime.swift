@@ -1,0 +1,20 @@
+// Where a distributed iteration waits on other ranks: gradient allreduce, BN statistics, the MDis
+// map exchange and the loss gather (design §4: the communication share of a step).
+
+/// Accumulated seconds per communication kind, shared by the synchronizers of one run.
+public final class CommunicationTime {
+    /// Seconds per kind ("gradients", "batchnorm", "exchange", "losses").
+    public private(set) var seconds: [String: Double] = [:]
+
+    public init() {}
+
+    /// Total over every kind.
+    public var total: Double { seconds.values.reduce(0, +) }
+
+    /// Runs `body` and adds its wall time to `kind`.
+    func measure<R>(_ kind: String, _ body: () throws -> R) rethrows -> R {
+        let start = MonotonicClock.seconds()
+        defer { seconds[kind, default: 0] += MonotonicClock.seconds() - start }
+        return try body()
+    }
+}

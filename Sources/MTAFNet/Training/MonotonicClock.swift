@@ -1,0 +1,14 @@
+// A monotonic wall clock for timing communication (design §4: the communication share of a step).
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Seconds on CLOCK_MONOTONIC.
+enum MonotonicClock {
+    static func seconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+}

@@ -1,0 +1,77 @@
+// A check that every replica of a parameter store is still identical (design §3: shared
+// parameters on every rank, hosted ones on every rank of their group). Run at each snapshot of
+// a distributed run; a mismatch is a bug (or hardware fault) and stops the run.
+//
+// Sizes: D = 1 + number of discriminators stores; each rank contributes D (flag, hash) pairs.
+
+import Distributed
+
+/// Hashes each replicated store (values, BN buffers and counters, optimizer state) and compares
+/// the hashes of the ranks that hold a live replica. Design §3.
+enum ReplicaCheck {
+    /// Collective over `world`.
+    ///
+    /// - Returns: a one-line summary ("N stores identical on their replicas").
+    /// - Throws: `TrainingError.replicaMismatch` naming the store and the ranks.
+    static func verify(_ state: TrainingState, placement: TrainingPlacement,
+                       world: any Collectives) throws -> String {
+        var names = ["segmenter"]
+        var mine: [Int64] = [1, Int64(bitPattern: segmenterHash(state))]
+        for slot in state.discriminators {
+            names.append(slot.key)
+            let live = placement.hosts(slot.role)
+            mine += [live ? 1 : 0, live ? Int64(bitPattern: discriminatorHash(slot)) : 0]
+        }
+        let all = try world.allgather(mine)
+        let stride = mine.count
+        var replicas = 0
+        for (k, name) in names.enumerated() {
+            var seen: [(rank: Int, hash: Int64)] = []
+            for r in 0..<world.size where all[r * stride + 2 * k] != 0 {
+                seen.append((r, all[r * stride + 2 * k + 1]))
+            }
+            replicas += seen.count
+            if let first = seen.first, let other = seen.first(where: { $0.hash != first.hash }) {
+                throw TrainingError.replicaMismatch(store: name, ranks: [first.rank, other.rank])
+            }
+        }
+        return "replicas identical: \(names.count) stores, \(replicas) replicas on \(world.size) ranks"
+    }
+
+    private static func segmenterHash(_ state: TrainingState) -> UInt64 {
+        var hash = FNV()
+        state.segmenter.parameters.withFlatValues { hash.add($0) }
+        state.segmenter.buffers.withFlatValues { hash.add($0) }
+        for layer in state.segmenter.batchNormLayers { hash.add(UInt64(bitPattern: layer.numBatchesTracked)) }
+        hash.add(state.segmenterOptimizer.exportState())
+        return hash.value
+    }
+
+    private static func discriminatorHash(_ slot: TrainedDiscriminator) -> UInt64 {
+        var hash = FNV()
+        slot.model.parameters.withFlatValues { hash.add($0) }
+        hash.add(slot.optimizer.exportState())
+        return hash.value
+    }
+
+    /// FNV-1a over 64-bit words.
+    private struct FNV {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+        mutating func add(_ word: UInt64) {
+            value ^= word
+            value = value &* 0x100_0000_01b3
+        }
+
+        mutating func add(_ floats: UnsafeMutableBufferPointer<Float>) {
+            for x in floats { add(UInt64(x.bitPattern)) }
+        }
+
+        mutating func add(_ state: OptimizerState) {
+            for tensor in state.tensors {
+                for x in tensor.values { add(UInt64(x.bitPattern)) }
+            }
+            for counter in state.counters { add(UInt64(bitPattern: Int64(counter.value))) }
+        }
+    }
+}
