@@ -3,10 +3,12 @@
 extension DistConfig {
     /// A value of DIST.SOURCE_MODE (design §3).
     public enum SourceMode: String, Sendable, CaseIterable {
-        /// Every rank runs the same source batch (its terms are scaled by 1/ranks): with one
-        /// rank per target the update equals the single-process one.
+        /// Every rank runs the same source batch; each redundant source term is backpropagated by
+        /// one rank only (the shared ones by the last rank, a group's own by its leader), so with
+        /// one rank per target the update equals the single-process one.
         case replicate
-        /// Each rank draws its own source images (a larger effective source batch).
+        /// Each rank draws its own source images (entries r, r+N, … with its own shuffle); shared
+        /// source terms are averaged over the N ranks: an N× larger effective source batch.
         case shard
     }
 
