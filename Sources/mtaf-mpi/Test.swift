@@ -28,11 +28,8 @@ extension MTAFMPI {
         }
 
         func run() throws {
-            let settings = try config.load()
-            let cluster = try ClusterLauncher.fromEnvironment()
+            let (settings, cluster) = try config.startRun()
             defer { try? cluster.finalize() }
-            setBLASThreads(RankThreads.count(requested: settings.dist.threadsPerRank))
-            ActivationMemory.keepFreedPages()
             do {
                 let runner = TestRunner(config: settings, cluster: cluster)
                 runner.predictionDirectory = savePredictions

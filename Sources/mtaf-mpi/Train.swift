@@ -24,11 +24,8 @@ extension MTAFMPI {
         }
 
         func run() throws {
-            let settings = try config.load()
-            let cluster = try ClusterLauncher.fromEnvironment()
+            let (settings, cluster) = try config.startRun()
             defer { try? cluster.finalize() }
-            setBLASThreads(RankThreads.count(requested: settings.dist.threadsPerRank))
-            ActivationMemory.keepFreedPages()
             var options = TrainerOptions()
             options.resume = resume
             options.randomTrain = randomTrain

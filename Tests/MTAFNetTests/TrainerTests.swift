@@ -6,60 +6,11 @@ import XCTest
 /// The training loop on a tiny synthetic benchmark: exact resume, snapshots, non-finite losses,
 /// and the test command's scan.
 final class TrainerTests: XCTestCase {
-    private static let root: String = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID().uuidString)").path
-        var options = SyntheticBenchmark.Options()
-        options.outputDirectory = directory + "/data"
-        options.sourceImages = 6
-        options.targetTrainImages = 4
-        options.targetValImages = 3
-        options.size = ImageSize(width: 64, height: 32)
-        _ = try! SyntheticBenchmark.generate(options)
-        return directory
-    }()
+    private static let root = TinyBenchmark.generate(sourceImages: 6, targetTrainImages: 4, targetValImages: 3)
 
     /// A config for `framework` on the tiny benchmark with its own snapshot folder.
     private func config(_ framework: String, snapshots: String, overrides: [String] = []) throws -> MTAFConfig {
-        let data = Self.root + "/data"
-        let model = framework == "MTKT" ? "DeepLabv2MTKT" : "DeepLabv2"
-        let yaml = """
-            SOURCE: GTA
-            TARGETS: [Cityscapes, Mapillary, IDD]
-            DATA_LIST_SOURCE: '\(data)/gta5_list/{}.txt'
-            DATA_LIST_TARGET: ['\(data)/cityscapes_list/{}.txt', '', '\(data)/idd_list/{}.txt']
-            DATA_DIRECTORY_SOURCE: \(data)/GTA5
-            DATA_DIRECTORY_TARGET: [\(data)/Cityscapes, \(data)/Mapillary, \(data)/IDD]
-            EXP_NAME: tiny
-            MODEL_WIDTH: 4
-            MODEL_BLOCKS: [1, 1, 1, 1]
-            DISCRIMINATOR_NDF: 4
-            TRAIN:
-              SET_TARGET: [train, train, train]
-              BATCH_SIZE_SOURCE: 2
-              BATCH_SIZE_TARGET: 2
-              INPUT_SIZE_SOURCE: [64, 32]
-              INPUT_SIZE_TARGET: [64, 32]
-              MODEL: \(model)
-              MT_FRAMEWORK: \(framework)
-              LEARNING_RATE: 0.01
-              LAMBDA_ADV_MAIN: 0.1
-              LAMBDA_ADV_AUX: 0.02
-              MAX_ITERS: 20
-              EARLY_STOP: 6
-              SAVE_PRED_EVERY: 2
-              SNAPSHOT_DIR: \(snapshots)
-              TEACHER_ITERS: 2
-            TEST:
-              MODE: best
-              MODEL: [\(model)]
-              SNAPSHOT_DIR: [\(snapshots)]
-              SNAPSHOT_STEP: 2
-              SNAPSHOT_MAXITER: 6
-              SET_TARGET: [val, validation, val]
-              INPUT_SIZE_TARGET: [64, 32]
-              OUTPUT_SIZE_TARGET: [64, 32]
-            """
-        return try MTAFConfig.load(yaml: yaml, overrides: overrides)
+        try TinyBenchmark.config(root: Self.root, framework: framework, snapshots: snapshots, overrides: overrides)
     }
 
     private func snapshotFolder() -> String {

@@ -6,58 +6,13 @@ import XCTest
 /// Outputs of training and testing on a tiny synthetic benchmark: TensorBoard events of a short
 /// run, prediction PNGs and result tables from the test runner.
 final class TrainingOutputTests: XCTestCase {
-    private static let root: String = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("outputs-\(UUID().uuidString)").path
-        var options = SyntheticBenchmark.Options()
-        options.outputDirectory = directory + "/data"
-        options.sourceImages = 4
-        options.targetTrainImages = 2
-        options.targetValImages = 2
-        options.size = ImageSize(width: 64, height: 32)
-        _ = try! SyntheticBenchmark.generate(options)
-        return directory
-    }()
+    private static let root = TinyBenchmark.generate(sourceImages: 4, targetTrainImages: 2, targetValImages: 2)
 
+    /// The tiny benchmark's config, 3 iterations, TensorBoard on, best mode over snapshot 2.
     private func config(_ framework: String, snapshots: String, overrides: [String] = []) throws -> MTAFConfig {
-        let data = Self.root + "/data"
-        let yaml = """
-            SOURCE: GTA
-            TARGETS: [Cityscapes, Mapillary, IDD]
-            DATA_LIST_SOURCE: '\(data)/gta5_list/{}.txt'
-            DATA_LIST_TARGET: ['\(data)/cityscapes_list/{}.txt', '', '\(data)/idd_list/{}.txt']
-            DATA_DIRECTORY_SOURCE: \(data)/GTA5
-            DATA_DIRECTORY_TARGET: [\(data)/Cityscapes, \(data)/Mapillary, \(data)/IDD]
-            EXP_NAME: tiny
-            MODEL_WIDTH: 4
-            MODEL_BLOCKS: [1, 1, 1, 1]
-            DISCRIMINATOR_NDF: 4
-            LOG:
-              TENSORBOARD: True
-            TRAIN:
-              SET_TARGET: [train, train, train]
-              BATCH_SIZE_SOURCE: 2
-              BATCH_SIZE_TARGET: 2
-              INPUT_SIZE_SOURCE: [64, 32]
-              INPUT_SIZE_TARGET: [64, 32]
-              MODEL: DeepLabv2
-              MT_FRAMEWORK: \(framework)
-              LEARNING_RATE: 0.01
-              MAX_ITERS: 20
-              EARLY_STOP: 3
-              SAVE_PRED_EVERY: 2
-              SNAPSHOT_DIR: \(snapshots)
-            TEST:
-              MODE: best
-              MODEL: [DeepLabv2]
-              SNAPSHOT_DIR: [\(snapshots)]
-              SNAPSHOT_STEP: 2
-              SNAPSHOT_MAXITER: 4
-              WAIT_MODEL: False
-              SET_TARGET: [val, validation, val]
-              INPUT_SIZE_TARGET: [64, 32]
-              OUTPUT_SIZE_TARGET: [64, 32]
-            """
-        return try MTAFConfig.load(yaml: yaml, overrides: overrides)
+        try TinyBenchmark.config(root: Self.root, framework: framework, snapshots: snapshots,
+                                 overrides: ["LOG.TENSORBOARD=True", "TRAIN.EARLY_STOP=3", "TEST.SNAPSHOT_MAXITER=4",
+                                             "TEST.WAIT_MODEL=False"] + overrides)
     }
 
     private func folder() -> String { Self.root + "/run-\(UUID().uuidString)" }
