@@ -101,15 +101,38 @@ public final class TestRunner {
     func evaluate(_ models: [WeightedSegmenter], target t: Int, savePredictions: Bool) throws -> TargetResult {
         let dataset = try DatasetFactory.testTarget(config, index: t)
         var save: ((String, LabelImage) throws -> Void)?
-        if savePredictions, cluster.isRoot, let predictionDirectory {
+        if savePredictions, let predictionDirectory {
             let writer = PredictionWriter(directory: predictionDirectory + "/" + config.targets[t],
                                           classCount: config.numClasses)
             save = { name, classes in try writer.write(name: name, classes: classes) }
         }
         let matrix = try Evaluator.confusion(models: models, dataset: dataset, classCount: config.numClasses,
-                                             indices: Array(0 ..< dataset.count), prediction: save)
-        return TargetResult(target: config.targets[t], classNames: classNames, iou: matrix.perClassIoU,
-                            mIoU: matrix.meanIoUPercent)
+                                             indices: try sharedIndices(target: t, count: dataset.count),
+                                             prediction: save)
+        // Design §3: every rank scored its share; the counts meet on every rank (rank zero reports).
+        var counts = matrix.counts
+        try cluster.world.allreduce(&counts, op: .sum)
+        let total = ConfusionMatrix(classCount: config.numClasses, counts: counts)
+        return TargetResult(target: config.targets[t], classNames: classNames, iou: total.perClassIoU,
+                            mIoU: total.meanIoUPercent)
+    }
+
+    /// The validation images of target t this rank scores: under mpirun the ranks of the
+    /// target's group (TargetLayout, as in training) split its list (entries r, r+g, …); other
+    /// ranks score none of it. A world of one scores everything.
+    func sharedIndices(target t: Int, count: Int) throws -> [Int] {
+        let layout = try TargetLayout(targets: config.targetCount, ranks: cluster.size)
+        let group = layout.groups[t]
+        guard let position = group.firstIndex(of: cluster.rank) else { return [] }
+        return Array(stride(from: position, to: count, by: group.count))
+    }
+
+    /// Rank zero's answer to "does this file exist?", the same on every rank (so that ranks never
+    /// disagree about a snapshot a running trainer is writing).
+    private func existsOnRoot(_ path: String) throws -> Bool {
+        var flag = [Int32(cluster.isRoot && FileManager.default.fileExists(atPath: path) ? 1 : 0)]
+        try cluster.world.broadcast(&flag, root: 0)
+        return flag[0] == 1
     }
 
     private func runSingle() throws -> (checkpoint: String, results: [TargetResult]) {
@@ -148,13 +171,13 @@ public final class TestRunner {
         var evaluated: [CheckpointResults] = []
         for iteration in stride(from: config.test.snapshotStep, to: config.test.snapshotMaxIter, by: config.test.snapshotStep) {
             let checkpoint = directory + "/" + TrainingCheckpoint.modelStem(iteration) + ".safetensors"
-            if !FileManager.default.fileExists(atPath: checkpoint) {
+            if !(try existsOnRoot(checkpoint)) {
                 guard config.test.waitModel else {
                     log0("\(checkpoint) is missing and TEST.WAIT_MODEL is False: stopping the scan")
                     break
                 }
                 log0("Waiting for model..! (\(checkpoint))")
-                while !FileManager.default.fileExists(atPath: checkpoint) { Thread.sleep(forTimeInterval: pollSeconds) }
+                repeat { Thread.sleep(forTimeInterval: pollSeconds) } while !(try existsOnRoot(checkpoint))
             }
             try ModelCheckpoint.load(segmenter.stateDict, from: checkpoint)
             var results: [TargetResult] = []
