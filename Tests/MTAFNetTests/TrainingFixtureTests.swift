@@ -193,9 +193,9 @@ final class TrainingFixtureTests: XCTestCase {
         func fresh() throws -> TrainingState {
             let state = try TrainingState.initialized(framework: .mdis, hyperParameters: hp, blocks: [1, 1, 1, 1],
                                                       width: 4, ndf: 4, random: RandomStream(seed: 0))
-            try TrainingFixtureRunner.load(fixture, prefix: "init.seg.", into: state.segmenter.stateDict)
+            try ModelFixtureSupport.loadStateDict(fixture, prefix: "init.seg.", into: state.segmenter.stateDict)
             for slot in state.discriminators {
-                try TrainingFixtureRunner.load(fixture, prefix: "init.\(slot.key).", into: slot.model.stateDict)
+                try ModelFixtureSupport.loadStateDict(fixture, prefix: "init.\(slot.key).", into: slot.model.stateDict)
             }
             return state
         }

@@ -8,32 +8,32 @@
 
 /// Shared steps of the model runners.
 enum ModelFixtureSupport {
-    /// Copies every `param.<key>` into the model's state dict. Every float entry must be present;
-    /// a `num_batches_tracked` may be absent (it then stays 0); an unknown `param.*` key throws.
-    static func loadParameters(_ fixture: Fixture, into stateDict: StateDict) throws {
-        for key in fixture.keys where key.hasPrefix("param.") {
-            let modelKey = String(key.dropFirst("param.".count))
-            guard stateDict.entry(forKey: modelKey) != nil else {
+    /// Copies `<prefix><key>` (default `param.<key>`) into every float entry of the state dict;
+    /// a `num_batches_tracked` may be absent (it then keeps its value); a `<prefix>*` tensor that
+    /// is no key of the model throws. Also used by the training runner (`init.seg.`, `init.<disc>.`).
+    static func loadStateDict(_ fixture: Fixture, prefix: String = "param.", into stateDict: StateDict) throws {
+        for key in fixture.keys where key.hasPrefix(prefix) {
+            guard stateDict.entry(forKey: String(key.dropFirst(prefix.count))) != nil else {
                 throw FixtureError.unsupported(file: fixture.path, reason: "tensor '\(key)' is not a key of the model")
             }
         }
         for entry in stateDict.entries {
-            let key = "param." + entry.key
+            let key = prefix + entry.key
             switch entry.slot {
             case let .floats(store, id):
-                let t = try fixture.tensor(key)
-                guard t.shape == entry.shape else {
+                let tensor = try fixture.tensor(key)
+                guard tensor.shape == entry.shape else {
                     throw FixtureError.unsupported(file: fixture.path,
-                                                   reason: "tensor '\(key)' has shape \(t.shape), the model \(entry.shape)")
+                                                   reason: "tensor '\(key)' has shape \(tensor.shape), the model \(entry.shape)")
                 }
-                t.withUnsafeBufferPointer { src in
+                tensor.withUnsafeBufferPointer { src in
                     store.withValues(id) { dst in
                         for i in 0..<dst.count { dst[i] = src[i] }
                     }
                 }
-            case let .counter(bn):
+            case let .counter(layer):
                 if fixture.hasTensor(key) {
-                    bn.numBatchesTracked = Int64(try fixture.int32s(key).values.first ?? 0)
+                    layer.numBatchesTracked = Int64(try fixture.floats(key).scalars.first ?? 0)
                 }
             }
         }
@@ -133,7 +133,7 @@ public enum DeepLabV2FixtureRunner: FixtureRunner {
         let multiLevel = fixture.hasTensor("expected.train.aux") || fixture.hasTensor("expected.eval.aux")
         let model = DeepLabV2(try ModelFixtureSupport.configuration(fixture, multiLevel: multiLevel),
                               random: RandomStream(seed: 0))
-        try ModelFixtureSupport.loadParameters(fixture, into: model.stateDict)
+        try ModelFixtureSupport.loadStateDict(fixture, into: model.stateDict)
         let (input, labels, size) = try ModelFixtureSupport.batch(fixture)
         var out: [String: Tensor] = [:]
         let eval = model.forward(input, training: false)
@@ -165,7 +165,7 @@ public enum DeepLabV2MTKTFixtureRunner: FixtureRunner {
         let multiLevel = fixture.keys.contains { $0.hasPrefix("param.aux_classifier_list.") }
         let model = DeepLabV2MTKT(try ModelFixtureSupport.configuration(fixture, multiLevel: multiLevel),
                                   heads: heads, random: RandomStream(seed: 0))
-        try ModelFixtureSupport.loadParameters(fixture, into: model.stateDict)
+        try ModelFixtureSupport.loadStateDict(fixture, into: model.stateDict)
         let (input, labels, size) = try ModelFixtureSupport.batch(fixture)
         var out: [String: Tensor] = [:]
         let eval = model.forward(input, training: false)
@@ -211,7 +211,7 @@ public enum FCDiscriminatorFixtureRunner: FixtureRunner {
             throw FixtureError.unsupported(file: fixture.path, reason: "in_channels \(inChannels), ndf \(ndf)")
         }
         let model = FCDiscriminator(inChannels: inChannels, ndf: ndf, random: RandomStream(seed: 0))
-        try ModelFixtureSupport.loadParameters(fixture, into: model.stateDict)
+        try ModelFixtureSupport.loadStateDict(fixture, into: model.stateDict)
         let input = try fixture.tensor("input")
         guard input.rank == 4, input.shape[1] == inChannels else {
             throw FixtureError.unsupported(file: fixture.path, reason: "input \(input.shape) for \(inChannels) channels")

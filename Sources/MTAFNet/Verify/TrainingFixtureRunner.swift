@@ -86,7 +86,7 @@ public enum TrainingFixtureRunner: FixtureRunner {
 
         // Initial weights: the segmenter, every discriminator the case names (one the framework
         // does not train, e.g. MinEnt's, is loaded as is and must come out unchanged).
-        try load(fixture, prefix: "init.seg.", into: state.segmenter.stateDict)
+        try ModelFixtureSupport.loadStateDict(fixture, prefix: "init.seg.", into: state.segmenter.stateDict)
         var discriminators: [(name: String, stateDict: StateDict)] = []
         let names = try fixture.stringArray("discriminators")
         for disc in names {
@@ -100,7 +100,7 @@ public enum TrainingFixtureRunner: FixtureRunner {
                 stateDict = FCDiscriminator(inChannels: hyperParameters.classes, ndf: try fixture.int("ndf"),
                                             random: RandomStream(seed: 0)).stateDict
             }
-            try load(fixture, prefix: "init.\(disc).", into: stateDict)
+            try ModelFixtureSupport.loadStateDict(fixture, prefix: "init.\(disc).", into: stateDict)
             discriminators.append((disc, stateDict))
         }
         for slot in state.discriminators where !names.contains(slot.key) {
@@ -191,37 +191,6 @@ public enum TrainingFixtureRunner: FixtureRunner {
         }
         let targetImages = try (0..<targets).map { try image("batch\(k).target\($0).image") }
         return TrainingBatch(sourceImages: source, sourceLabels: labels, targetImages: targetImages)
-    }
-
-    /// Copies `<prefix><key>` into every float entry of `stateDict` (and num_batches_tracked when
-    /// present). Every float entry must be there; a `<prefix>*` tensor that is no key of the
-    /// model throws.
-    static func load(_ fixture: Fixture, prefix: String, into stateDict: StateDict) throws {
-        for key in fixture.keys where key.hasPrefix(prefix) {
-            guard stateDict.entry(forKey: String(key.dropFirst(prefix.count))) != nil else {
-                throw FixtureError.unsupported(file: fixture.path, reason: "tensor '\(key)' is not a key of the model")
-            }
-        }
-        for entry in stateDict.entries {
-            let key = prefix + entry.key
-            switch entry.slot {
-            case let .floats(store, id):
-                let tensor = try fixture.tensor(key)
-                guard tensor.shape == entry.shape else {
-                    throw FixtureError.unsupported(file: fixture.path,
-                                                   reason: "tensor '\(key)' has shape \(tensor.shape), the model \(entry.shape)")
-                }
-                tensor.withUnsafeBufferPointer { src in
-                    store.withValues(id) { dst in
-                        for i in 0..<dst.count { dst[i] = src[i] }
-                    }
-                }
-            case let .counter(layer):
-                if fixture.hasTensor(key) {
-                    layer.numBatchesTracked = Int64(try fixture.floats(key).scalars.first ?? 0)
-                }
-            }
-        }
     }
 
     /// Every entry of `stateDict` as `<prefix><key>` (num_batches_tracked as a scalar).
