@@ -24,6 +24,9 @@ extension MTAFMPI {
         @Option(help: "The number of validation images per target domain.")
         var targetValImages: Int = 100
 
+        @Option(help: "The number of labelled tune images per target domain (a split apart from val, for choosing snapshots and loss weights).")
+        var targetTuneImages: Int = 50
+
         @Flag(help: "Also measure the domain gap with a colour-only nearest-mean classifier.")
         var checkGap = false
 
@@ -33,6 +36,9 @@ extension MTAFMPI {
                 throw ValidationError("--target-train-images must be at least 1, got \(targetTrainImages).")
             }
             if targetValImages < 1 { throw ValidationError("--target-val-images must be at least 1, got \(targetValImages).") }
+            if targetTuneImages < 0 {
+                throw ValidationError("--target-tune-images must not be negative, got \(targetTuneImages).")
+            }
         }
 
         func run() throws {
@@ -42,6 +48,7 @@ extension MTAFMPI {
             options.sourceImages = sourceImages
             options.targetTrainImages = targetTrainImages
             options.targetValImages = targetValImages
+            options.targetTuneImages = targetTuneImages
             let start = Date()
             let summary = try SyntheticBenchmark.generate(options)
             let seconds = Date().timeIntervalSince(start)

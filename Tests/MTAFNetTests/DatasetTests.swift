@@ -17,6 +17,7 @@ final class DatasetTests: XCTestCase {
         options.sourceImages = 4
         options.targetTrainImages = 3
         options.targetValImages = 2
+        options.targetTuneImages = 2
         options.size = ImageSize(width: 96, height: 48)
         _ = try SyntheticBenchmark.generate(options)
     }
@@ -58,6 +59,27 @@ final class DatasetTests: XCTestCase {
         let noLabels = try IDDDataset(root: "\(root)/IDD", listPath: "\(root)/idd_list/train.txt", set: "train",
                                       options: DatasetOptions(imageSize: imageSize, readLabels: false))
         XCTAssertNil(try noLabels.sample(0).label)
+    }
+
+    /// The tune split is a third labelled split of every target, in each dataset's own layout, with
+    /// images of its own (not val's).
+    func testTuneSplitIsReadableAndApartFromVal() throws {
+        let options = DatasetOptions(imageSize: imageSize)
+        let city = try CityscapesDataset(root: "\(root)/Cityscapes", listPath: "\(root)/cityscapes_list/tune.txt",
+                                         set: "tune", options: options)
+        let idd = try IDDDataset(root: "\(root)/IDD", listPath: "\(root)/idd_list/tune.txt", set: "tune", options: options)
+        let vistas = try MapillaryDataset(root: "\(root)/Mapillary", set: "tune", options: options)
+        XCTAssertEqual([city.count, idd.count, vistas.count], [2, 2, 2])
+        XCTAssertEqual(try city.sample(0).name, "hamburg/hamburg_000000_000000_leftImg8bit.png")
+        let cityVal = try CityscapesDataset(root: "\(root)/Cityscapes", listPath: "\(root)/cityscapes_list/val.txt",
+                                            set: "val", options: options)
+        for i in 0..<2 {
+            checkSample(try city.sample(i), labelSize: imageSize)
+            checkSample(try idd.sample(i), labelSize: imageSize)
+            let tune = try city.sample(i).image.withUnsafeBufferPointer { Array($0) }
+            let val = try cityVal.sample(i).image.withUnsafeBufferPointer { Array($0) }
+            XCTAssertNotEqual(tune, val, "tune image \(i) equals val image \(i)")
+        }
     }
 
     func testMapillaryPadding() throws {

@@ -12,6 +12,7 @@ enum TinyBenchmark {
         options.sourceImages = sourceImages
         options.targetTrainImages = targetTrainImages
         options.targetValImages = targetValImages
+        options.targetTuneImages = targetValImages
         options.size = ImageSize(width: 64, height: 32)
         _ = try! SyntheticBenchmark.generate(options)
         return directory

@@ -140,5 +140,13 @@ final class TrainerTests: XCTestCase {
             XCTAssertEqual(a.mIoU, b.mIoU, a.target)
             XCTAssertEqual(a.iou.map { $0.isNaN ? -1 : $0 }, b.iou.map { $0.isNaN ? -1 : $0 }, a.target)
         }
+        // Another set has its own cache: best mode on the tune split scores other images.
+        var tune = settings
+        tune.test.setTarget = ["tune", "tune", "tune"]
+        let tuned = try TestRunner(config: tune, cluster: LocalCluster(), log: { _ in }).run()
+        for target in ["Cityscapes", "Mapillary", "IDD"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/\(target)/all_res_tune.json"))
+        }
+        XCTAssertNotEqual(tuned.flatMap { $0.results.map(\.mIoU) }, evaluated.flatMap { $0.results.map(\.mIoU) })
     }
 }

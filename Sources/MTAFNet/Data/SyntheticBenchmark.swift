@@ -19,8 +19,11 @@ public enum SyntheticBenchmark {
         public var sourceImages: Int = 600
         /// Training images per target.
         public var targetTrainImages: Int = 300
-        /// Validation images per target.
+        /// Validation images per target (the test set of the results table).
         public var targetValImages: Int = 100
+        /// Labelled "tune" images per target, a split apart from val for choosing snapshots and
+        /// loss weights without looking at the test set (lists `tune.txt`, Mapillary folder `tune`).
+        public var targetTuneImages: Int = 50
         /// The image size (W×H).
         public var size = ImageSize(width: 320, height: 160)
         /// zlib level of the PNG files (1: fast).
@@ -44,7 +47,7 @@ public enum SyntheticBenchmark {
     /// One image to draw and where its files go.
     struct Job: Sendable {
         var domain: SyntheticDomain
-        var split: Int            // 0 train (or GTA5 all), 1 val
+        var split: Int            // 0 train (or GTA5 all), 1 val, 2 tune
         var index: Int
         var image: String
         var labels: [(path: String, id: @Sendable (SyntheticElement) -> UInt8)]
@@ -52,7 +55,10 @@ public enum SyntheticBenchmark {
     }
 
     /// The Cityscapes cities of each split (names of the real ones).
-    static let cities = [["aachen", "bochum", "bremen"], ["frankfurt", "lindau", "munster"]]
+    static let cities = [["aachen", "bochum", "bremen"], ["frankfurt", "lindau", "munster"], ["hamburg", "jena", "ulm"]]
+
+    /// The split names: folder and list names per split index (Mapillary calls val `validation`).
+    static let splitNames = ["train", "val", "tune"]
 
     /// Generates the benchmark.
     ///
@@ -85,6 +91,7 @@ public enum SyntheticBenchmark {
         let lists: [(String, SyntheticDomain, Int)] = [
             ("gta5_list/all.txt", .game, 0), ("gta5_list/val.txt", .game, 1), ("cityscapes_list/train.txt", .city, 0),
             ("cityscapes_list/val.txt", .city, 1), ("idd_list/train.txt", .indian, 0), ("idd_list/val.txt", .indian, 1),
+            ("cityscapes_list/tune.txt", .city, 2), ("idd_list/tune.txt", .indian, 2),
         ]
         for (path, domain, split) in lists {
             let entries = jobs.filter { $0.domain == domain && $0.split == split }.compactMap(\.listEntry)
@@ -96,7 +103,8 @@ public enum SyntheticBenchmark {
         for (name, domain, split) in [("GTA5", SyntheticDomain.game, 0), ("GTA5 val", .game, 1), ("Cityscapes train", .city, 0),
                                       ("Cityscapes val", .city, 1), ("Mapillary train", .vistas, 0),
                                       ("Mapillary validation", .vistas, 1), ("IDD train", .indian, 0),
-                                      ("IDD val", .indian, 1)] {
+                                      ("IDD val", .indian, 1), ("Cityscapes tune", .city, 2),
+                                      ("Mapillary tune", .vistas, 2), ("IDD tune", .indian, 2)] {
             parts.append((name, jobs.filter { $0.domain == domain && $0.split == split }.count))
         }
         let files = jobs.reduce(0) { $0 + 1 + $1.labels.count } + lists.count + 1
@@ -107,7 +115,7 @@ public enum SyntheticBenchmark {
     ///
     /// - Parameters:
     ///   - domain: The domain.
-    ///   - split: 0 train, 1 validation.
+    ///   - split: 0 train, 1 validation, 2 tune.
     ///   - index: The image index within the split.
     ///   - seed: The benchmark seed.
     ///   - size: W×H.
@@ -133,9 +141,9 @@ public enum SyntheticBenchmark {
             jobs.append(Job(domain: .game, split: 1, index: i, image: "GTA5/images/\(name)",
                             labels: [("GTA5/labels/\(name)", { $0.cityscapesID })], listEntry: name))
         }
-        for split in 0..<2 {
-            let count = split == 0 ? options.targetTrainImages : options.targetValImages
-            let set = split == 0 ? "train" : "val"
+        for split in 0..<3 {
+            let count = [options.targetTrainImages, options.targetValImages, options.targetTuneImages][split]
+            let set = splitNames[split]
             for i in 0..<count {
                 let city = cities[split][i % cities[split].count]
                 let stem = "\(city)_000000_" + String(format: "%06d", i)
@@ -144,7 +152,7 @@ public enum SyntheticBenchmark {
                                 labels: [("Cityscapes/gtFine/\(set)/\(city)/\(stem)_gtFine_labelIds.png", { $0.cityscapesID })],
                                 listEntry: "\(city)/\(stem)_leftImg8bit.png"))
             }
-            let vistasSet = split == 0 ? "train" : "validation"
+            let vistasSet = split == 1 ? "validation" : set
             for i in 0..<count {
                 let stem = String(format: "synthetic_%06d", i)
                 jobs.append(Job(domain: .vistas, split: split, index: i,

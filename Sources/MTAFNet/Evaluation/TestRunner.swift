@@ -163,7 +163,9 @@ public final class TestRunner {
     private func runBest() throws -> TestReport {
         let directory = config.test.snapshotDir[0]
         let segmenter = makeSegmenter(model: config.test.model[0], multiLevel: config.test.multiLevel[0])
-        var caches = try config.targets.map { try ResultCache(directory: directory, target: $0) }
+        var caches = try config.targets.indices.map {
+            try ResultCache(directory: directory, target: config.targets[$0], set: config.test.setTarget[$0])
+        }
         var bestPerTarget = [(mIoU: Double, checkpoint: String)](repeating: (-.infinity, ""), count: config.targetCount)
         var bestAverage = (mIoU: -Double.infinity, checkpoint: "")
         var bestResults: [TargetBest?] = Array(repeating: nil, count: config.targetCount)
@@ -240,14 +242,16 @@ public final class TestRunner {
 }
 
 /// Best mode's per-target cache (upstream's `all_res.pkl`, here JSON): iteration → results.
+/// Upstream's name holds the validation set's results; another set (e.g. the synthetic benchmark's
+/// `tune`) gets its own file, `all_res_<set>.json`, so results of different sets never mix.
 struct ResultCache {
     let path: String
     var results: [Int: TargetResult]
 
-    init(directory: String, target: String) throws {
+    init(directory: String, target: String, set: String) throws {
         let folder = directory + "/" + target
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        path = folder + "/all_res.json"
+        path = folder + (["val", "validation"].contains(set) ? "/all_res.json" : "/all_res_\(set).json")
         if let data = FileManager.default.contents(atPath: path) {
             let decoded = try JSONDecoder().decode([String: TargetResult].self, from: data)
             results = Dictionary(uniqueKeysWithValues: decoded.compactMap { key, value in Int(key).map { ($0, value) } })
