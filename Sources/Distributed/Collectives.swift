@@ -44,6 +44,10 @@ public protocol Collectives: AnyObject {
 public protocol PendingCollective: AnyObject {
     /// Blocks until the collective completed on this rank.
     func wait() throws
+    /// Whether the collective completed on this rank, without blocking. Open MPI advances
+    /// nonblocking collectives only inside MPI calls, so polling this is what lets one progress
+    /// while the caller computes.
+    func test() throws -> Bool
 }
 
 extension Collectives {

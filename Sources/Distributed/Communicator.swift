@@ -247,6 +247,14 @@ final class MPIRequests: PendingCollective {
             requests.removeFirst()
         }
     }
+
+    func test() throws -> Bool {
+        while let request = requests.first {
+            guard try MPICalls.test(request, rank: rank) else { return false }
+            requests.removeFirst()
+        }
+        return true
+    }
 }
 
 func exclusivePrefixSums(_ counts: [Int]) -> [Int] {

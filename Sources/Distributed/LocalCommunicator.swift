@@ -78,4 +78,5 @@ public final class LocalCommunicator: Collectives {
 /// A collective that finished when it was started.
 final class CompletedCollective: PendingCollective {
     func wait() throws {}
+    func test() throws -> Bool { true }
 }

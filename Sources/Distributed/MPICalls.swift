@@ -121,6 +121,15 @@ enum MPICalls {
         return request!
     }
 
+    /// `MPI_Test`: whether the request completed; also drives Open MPI's progress engine, which
+    /// advances nonblocking collectives only inside MPI calls.
+    static func test(_ request: RequestHandle, rank: Int) throws(MPIError) -> Bool {
+        var handle: MPI_Request? = request
+        var flag: Int32 = 0
+        try check(MPI_Test(&handle, &flag, mtaf_status_ignore()), "MPI_Test", rank: rank)
+        return flag != 0
+    }
+
     static func wait(_ request: RequestHandle, rank: Int) throws(MPIError) {
         var handle: MPI_Request? = request
         try check(MPI_Wait(&handle, mtaf_status_ignore()), "MPI_Wait", rank: rank)

@@ -18,6 +18,7 @@ extension ParameterStore {
     func withGradientPointers<R>(_ ids: [ParameterID],
                                  _ body: ([UnsafeMutablePointer<Float>]) throws -> R) rethrows -> R {
         for id in ids { markGradientReceived(id) }
+        defer { gradientsWritten?(ids) }
         return try withFlatGradients { flat in
             let base = flat.baseAddress!
             return try body(ids.map { base + self[$0].offset })

@@ -33,6 +33,11 @@ public final class ParameterStore {
     private let values = AlignedFloatBuffer()
     private let gradients = AlignedFloatBuffer()
 
+    /// Called after a layer finished writing the gradients of the given parameters (through
+    /// `withGradient` or the layers' pointer access); nil when nobody listens. The distributed
+    /// trainer starts a gradient bucket's allreduce once its last gradient is final (design §3).
+    public var gradientsWritten: (([ParameterID]) -> Void)?
+
     /// Creates an empty store.
     public init() {}
 
@@ -94,6 +99,7 @@ public final class ParameterStore {
         _ id: ParameterID, _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
         received[id.index] = true
+        defer { gradientsWritten?([id]) }
         return try withGradientUnmarked(id, body)
     }
 

@@ -73,7 +73,7 @@ public final class BaselineFramework: TrainingFramework {
                        target: target)
             map.backward(into: main)
             targetMainMaps[target] = map.map
-            pass.backward()
+            try backward(pass, isFinal: target == hosted.last)
         }
 
         // 3. Source, detached: the same term T times per discriminator (one backward with the

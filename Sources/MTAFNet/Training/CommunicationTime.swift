@@ -6,7 +6,16 @@ public final class CommunicationTime {
     /// Seconds per kind ("gradients", "batchnorm", "exchange", "losses").
     public private(set) var seconds: [String: Double] = [:]
 
+    /// Segmenter gradient buckets started while the backward was still running, and all buckets,
+    /// summed over the iterations (design §3: the overlap).
+    public private(set) var bucketsStartedEarly = 0, buckets = 0
+
     public init() {}
+
+    func countBuckets(startedEarly: Int, total: Int) {
+        bucketsStartedEarly += startedEarly
+        buckets += total
+    }
 
     /// Total over every kind.
     public var total: Double { seconds.values.reduce(0, +) }

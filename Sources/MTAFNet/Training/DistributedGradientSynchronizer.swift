@@ -1,6 +1,8 @@
-// Gradient combination across ranks (design §3): after the iteration's last backward and before
-// any optimizer step, every communication domain's flat gradient buffer is summed with one
-// nonblocking allreduce per parameter store, all started before the first wait.
+// Gradient combination across ranks (design §3). The segmenter's flat gradient buffer is summed
+// over the world in buckets that start during the rank's final backward of the iteration
+// (`GradientBuckets`); each hosted discriminator's store is summed over its group (a shared one
+// over the world) with one nonblocking allreduce started after the backward. Everything is
+// waited for before any optimizer step.
 //
 // Sizes: P parameters per store; the flat buffers hold `scalarCount` Float32 each (padding 0).
 
@@ -19,29 +21,58 @@ import Distributed
 /// about 5 % of the backbone's traffic each at ResNet-101 size). Spec §5.6.
 public final class DistributedGradientSynchronizer: GradientSynchronizer {
     private let world: any Collectives
+    private let bucketCommunicator: any Collectives
     private let groups: [Int: any Collectives]
     private let placement: TrainingPlacement
+    private let bucketMB: Double
     private let time: CommunicationTime
+    private var segmenterBuckets: GradientBuckets?
 
+    /// Collective over the world (it creates the buckets' own communicator).
+    ///
     /// - Parameters:
     ///   - world: every rank.
     ///   - groups: the communicator of each hosted target's group (`TargetGroups.communicators`).
     ///   - placement: this rank's share.
+    ///   - bucketMB: DIST.BUCKET_MB.
     ///   - time: where the waiting time is counted.
     public init(world: any Collectives, groups: [Int: any Collectives], placement: TrainingPlacement,
-                time: CommunicationTime) {
+                bucketMB: Double, time: CommunicationTime) throws {
         self.time = time
         self.world = world
         self.groups = groups
         self.placement = placement
+        self.bucketMB = bucketMB
+        bucketCommunicator = try world.split(color: 0, key: world.rank)!
+        // Buckets start at different moments on different ranks, in the middle of a backward;
+        // checked mode's blocking argument exchange would couple the ranks' backward passes
+        // (and deadlock against an MDis exchange round). The bucket plan is equal on every rank
+        // by construction: it derives from a mask allreduced over the (checked) world.
+        (bucketCommunicator as? Communicator)?.checked = false
+    }
+
+    public func finalSegmenterBackward(of state: TrainingState, _ backward: () throws -> Void) throws {
+        let buckets = self.buckets(state)
+        buckets.beginFinalBackward()
+        try backward()
+        try buckets.endFinalBackward()
     }
 
     public func synchronizeGradients(of state: TrainingState) throws {
         try time.measure("gradients") { try synchronize(state) }
     }
 
+    /// The segmenter's buckets (created on first use: the store is fixed for the run).
+    func buckets(_ state: TrainingState) -> GradientBuckets {
+        if let segmenterBuckets { return segmenterBuckets }
+        let created = GradientBuckets(store: state.segmenter.parameters, communicator: bucketCommunicator,
+                                      bucketMB: bucketMB)
+        segmenterBuckets = created
+        return created
+    }
+
     private func synchronize(_ state: TrainingState) throws {
-        var domains: [(store: ParameterStore, communicator: any Collectives)] = [(state.segmenter.parameters, world)]
+        var domains: [(store: ParameterStore, communicator: any Collectives)] = []
         for slot in state.discriminators where placement.hosts(slot.role) {
             let communicator = TrainingPlacement.hostingTarget(of: slot.role).map { groups[$0]! } ?? world
             domains.append((slot.model.parameters, communicator))
@@ -51,11 +82,25 @@ public final class DistributedGradientSynchronizer: GradientSynchronizer {
         for domain in domains {
             pending.append(try domain.store.withFlatGradients { try domain.communicator.startAllreduce($0, op: .sum) })
         }
+        let buckets = self.buckets(state)
+        time.countBuckets(startedEarly: try buckets.finish(), total: buckets.buckets.count)
         for request in pending { try request.wait() }
-        for domain in domains {
-            var flags = domain.store.ids.map { Int32(domain.store.hasReceivedGradient($0) ? 1 : 0) }
-            try domain.communicator.allreduce(&flags, op: .max)
-            for (id, flag) in zip(domain.store.ids, flags) where flag != 0 { domain.store.markGradientReceived(id) }
+        try combineFlags(state.segmenter.parameters, over: world, buckets: buckets)
+        for domain in domains { try combineFlags(domain.store, over: domain.communicator, buckets: nil) }
+    }
+
+    /// ORs the "received" flags over the domain; for the segmenter the same allreduce also finds
+    /// the parameters every rank's final backward wrote, which the next iteration overlaps.
+    private func combineFlags(_ store: ParameterStore, over communicator: any Collectives,
+                              buckets: GradientBuckets?) throws {
+        let count = store.parameterCount
+        var flags = store.ids.map { Int32(store.hasReceivedGradient($0) ? 1 : 0) }
+        if let buckets { flags += buckets.writtenInFinalBackward.map { $0 ? 0 : 1 } }
+        try communicator.allreduce(&flags, op: .max)
+        for (id, flag) in zip(store.ids, flags) where flag != 0 { store.markGradientReceived(id) }
+        if let buckets {
+            let overlapped = flags[count...].map { $0 == 0 }
+            if overlapped != buckets.overlapped { buckets.plan(overlapped: overlapped) }
         }
     }
 }

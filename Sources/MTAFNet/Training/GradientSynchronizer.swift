@@ -16,6 +16,11 @@ public protocol GradientSynchronizer: AnyObject {
     ///
     /// - Throws: a communication error.
     func synchronizeGradients(of state: TrainingState) throws
+
+    /// Runs `backward`, this rank's last backward into the segmenter in the iteration, so that
+    /// gradients it finishes can be sent while it goes on (design §3: buckets overlapping the
+    /// backward). It must write each segmenter gradient at most once.
+    func finalSegmenterBackward(of state: TrainingState, _ backward: () throws -> Void) throws
 }
 
 /// The world of one: every gradient is already global, so this does nothing.
@@ -23,4 +28,8 @@ public final class LocalGradientSynchronizer: GradientSynchronizer {
     public init() {}
 
     public func synchronizeGradients(of state: TrainingState) throws {}
+
+    public func finalSegmenterBackward(of state: TrainingState, _ backward: () throws -> Void) throws {
+        try backward()
+    }
 }

@@ -75,7 +75,7 @@ extension MDisFramework {
                     entry.map.backward(into: entry.prediction)
                     targetMaps[levels[l]]![i] = entry.map.map
                 }
-                pass.backward()
+                try backward(pass, isFinal: i == hosted.last)
             }
         }
 

@@ -129,7 +129,7 @@ public final class MDisFramework: TrainingFramework {
             foolTargetDiscriminators(main, map: map, target: i)
             map.backward(into: prediction)
             targetMainMaps.append(map.map)
-            pass.backward()
+            try backward(pass, isFinal: i == t - 1)
         }
 
         // 3. Source, detached: every D_aux,i with /(1 + T), then every D_main,i with /2.

@@ -110,7 +110,7 @@ public final class MTKTFramework: TrainingFramework {
             } else {
                 losses.set("loss_div_trg", 0, target: i)
             }
-            pass.backward()
+            try backward(pass, isFinal: i == hosted.last)
         }
 
         // 3. Source, detached: teacher i's maps against D_main,i then D_aux,i, label 0, /2.

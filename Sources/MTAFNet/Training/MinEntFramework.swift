@@ -49,7 +49,7 @@ public final class MinEntFramework: TrainingFramework {
             }
             losses.set("loss_ent_main", pass.mainPrediction().entropy(weight: Float(hp.lambdaEntMain) * scale),
                        target: target)
-            pass.backward()
+            try backward(pass, isFinal: target == placement.hostedTargets.last)
         }
 
         // 3. SGD step (no discriminator).

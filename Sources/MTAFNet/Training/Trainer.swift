@@ -168,7 +168,8 @@ public final class Trainer {
             log0("no complete snapshot in \(store.directory): starting from iteration 0")
         }
         let synchronization = try TrainingSynchronization.forCluster(cluster, layout: layout,
-                                                                      sourceMode: config.dist.sourceModeValue)
+                                                                      sourceMode: config.dist.sourceModeValue,
+                                                                      bucketMB: config.dist.bucketMB)
         let data = try TrainingData(config: config, readsTargets: kind != .sourceOnly, seed: seed,
                                     positions: positions, requirePositions: resumedFrom != nil,
                                     placement: synchronization.placement, prefetch: options.prefetch)
@@ -222,7 +223,9 @@ public final class Trainer {
             let parts = synchronization.time.seconds.sorted { $0.key < $1.key }
                 .map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }.joined(separator: ", ")
             log0("rank 0 communication: \(String(format: "%.2f", synchronization.time.total)) s of "
-                 + "\(String(format: "%.2f", total)) s (\(String(format: "%.1f", 100 * synchronization.time.total / max(total, 1e-9))) %): \(parts)")
+                 + "\(String(format: "%.2f", total)) s (\(String(format: "%.1f", 100 * synchronization.time.total / max(total, 1e-9))) %): \(parts); "
+                 + "gradient buckets started during the backward: \(synchronization.time.bucketsStartedEarly) of "
+                 + "\(synchronization.time.buckets)")
         }
         return TrainingSummary(firstIteration: first, endIteration: end, snapshots: snapshots, lastLosses: lastLosses,
                                seconds: Date().timeIntervalSince(start))

@@ -63,6 +63,16 @@ extension TrainingFramework {
                       statistics: synchronization.batchNormStatistics)
     }
 
+    /// A segmenter pass's backward. The rank's last one of the iteration runs through the
+    /// gradient synchronizer, which sends finished gradients while it runs (design §3).
+    func backward(_ pass: SegmenterPass, isFinal: Bool) throws {
+        if isFinal {
+            try synchronization.gradients.finalSegmenterBackward(of: state) { pass.backward() }
+        } else {
+            pass.backward()
+        }
+    }
+
     /// Spec §5 step 4 (and the end of step 5's bookkeeping): BN statistics and gradients
     /// synchronized, one SGD step of the segmenter, then the Adam steps in the given order
     /// (a discriminator may appear several times: the Baseline steps each T times); then the

@@ -51,16 +51,17 @@ public struct TrainingSynchronization {
     ///   - cluster: the processes.
     ///   - layout: which ranks host which targets (its world size must be the cluster's).
     ///   - sourceMode: DIST.SOURCE_MODE.
+    ///   - bucketMB: DIST.BUCKET_MB, the segmenter's gradient bucket cap.
     /// - Throws: `LayoutError` for a layout of another world; a communication error.
-    public static func forCluster(_ cluster: any Cluster, layout: TargetLayout,
-                                  sourceMode: DistConfig.SourceMode) throws -> TrainingSynchronization {
+    public static func forCluster(_ cluster: any Cluster, layout: TargetLayout, sourceMode: DistConfig.SourceMode,
+                                  bucketMB: Double = DistConfig().bucketMB) throws -> TrainingSynchronization {
         guard cluster.size > 1 else { return local() }
         let groups = try TargetGroups(layout: layout, world: cluster.world)
         let placement = TrainingPlacement(layout: layout, rank: cluster.rank, sourceMode: sourceMode)
         let time = CommunicationTime()
         return TrainingSynchronization(
-            gradients: DistributedGradientSynchronizer(world: cluster.world, groups: groups.communicators,
-                                                       placement: placement, time: time),
+            gradients: try DistributedGradientSynchronizer(world: cluster.world, groups: groups.communicators,
+                                                           placement: placement, bucketMB: bucketMB, time: time),
             batchNormStatistics: DistributedBatchNormStatistics(world: cluster.world, placement: placement, time: time),
             placement: placement, world: cluster.world, time: time)
     }
