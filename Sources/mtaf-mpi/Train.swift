@@ -29,7 +29,9 @@ extension MTAFMPI {
             var options = TrainerOptions()
             options.resume = resume
             options.randomTrain = randomTrain
-            options.progressBar = progress || isatty(1) == 1
+            // Open MPI hands rank 0 a pseudo-terminal even when mpirun's output is redirected, so
+            // under a launcher the bar is only drawn on request (--progress).
+            options.progressBar = progress || (isatty(1) == 1 && !ClusterLauncher.launchedByMPI)
             if ProcessInfo.processInfo.environment["ADVENT_DRY_RUN"] == "1" {
                 cluster.log0(settings.yamlText)
                 return

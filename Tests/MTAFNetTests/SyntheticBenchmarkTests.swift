@@ -14,9 +14,10 @@ final class SyntheticBenchmarkTests: XCTestCase {
         options.sourceImages = 3
         options.targetTrainImages = 2
         options.targetValImages = 2
+        options.targetTuneImages = 1
         options.size = ImageSize(width: 80, height: 40)
         let summary = try SyntheticBenchmark.generate(options)
-        XCTAssertEqual(summary.parts.map(\.images), [3, 2, 2, 2, 2, 2, 2, 2])
+        XCTAssertEqual(summary.parts.map(\.images), [3, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1])
         return root
     }
 
@@ -31,6 +32,8 @@ final class SyntheticBenchmarkTests: XCTestCase {
             "Mapillary/train/images/synthetic_000000.png", "Mapillary/train/labels/synthetic_000001.png",
             "Mapillary/validation/instances/synthetic_000001.png", "Mapillary/config.json",
             "IDD/leftImg8bit/train/0/000000_leftImg8bit.png", "IDD/gtFine/val/100/000001_gtFine_labelids.png",
+            "Cityscapes/gtFine/tune/hamburg/hamburg_000000_000000_gtFine_labelIds.png",
+            "Mapillary/tune/labels/synthetic_000000.png", "IDD/gtFine/tune/200/000000_gtFine_labelids.png",
         ]
         for file in files { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(root)/\(file)"), file) }
         XCTAssertEqual(try String(contentsOfFile: "\(root)/gta5_list/all.txt", encoding: .utf8),

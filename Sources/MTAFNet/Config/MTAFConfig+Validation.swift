@@ -129,6 +129,13 @@ extension MTAFConfig {
         for path in ["NUM_WORKERS", "TRAIN.EARLY_STOP", "TRAIN.TEACHER_ITERS", "DIST.THREADS_PER_RANK"] {
             if case .int(let number)? = value(at: path), number < 0 { throw invalid(path, "must not be negative") }
         }
+        if train.earlyStop > train.maxIters {
+            throw invalid("TRAIN.EARLY_STOP", "must not exceed TRAIN.MAX_ITERS (\(train.maxIters)): the poly learning-rate "
+                          + "schedule ends there (spec §4.5)")
+        }
+        if test.mode == "single", test.restoreFrom.contains(where: \.isEmpty) {
+            throw invalid("TEST.RESTORE_FROM", "single mode needs the path of each checkpoint to evaluate")
+        }
         if modelBlocks.count != 4 || modelBlocks.contains(where: { $0 < 1 }) {
             throw invalid("MODEL_BLOCKS", "give four positive block counts, one per ResNet stage")
         }

@@ -43,7 +43,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .png(file, problem, detail):
-            return "\(file): \(problem.rawValue) PNG (\(detail))"
+            // libpng's shim may already say what the problem is ("not a PNG file (bad signature)").
+            return detail.hasPrefix(problem.rawValue) ? "\(file): \(detail)" : "\(file): \(problem.rawValue) PNG (\(detail))"
         case let .unsupportedImage(file, reason):
             return "\(file): \(reason)"
         case let .missingFile(file, list, line, entry, more):

@@ -53,7 +53,8 @@ public enum TrainerError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .nonFiniteLoss(name, value, iteration, domain):
             "\(name) is \(value) at iteration \(iteration) (\(domain)); training stopped, the last snapshot is intact "
-                + "(resume with --resume after fixing the cause, e.g. a lower learning rate)"
+                + "(look for the cause, e.g. bad input data or too high a learning rate; --resume continues only with "
+                + "the same training settings, so a changed learning rate starts a new run or needs a new EXP_NAME)"
         case let .missingRestoreFile(key, path):
             "\(key): \(path) does not exist (an empty value starts from the model's own initialization)"
         case let .inputTooSmall(key, size, minimum):
@@ -86,14 +87,16 @@ public final class Trainer {
     }
 
     /// A hash of the configuration fields that shape the trained model. Keys that may change
-    /// between a run and its resumption (EARLY_STOP, SAVE_PRED_EVERY, logging, threads, the
-    /// TEST section) are left out.
+    /// between a run and its resumption (EARLY_STOP, SAVE_PRED_EVERY, logging, threads, gradient
+    /// bucket size, checked collectives, the TEST section) are left out.
     public static func configHash(_ config: MTAFConfig) -> String {
         var shaping = config
         shaping.train.earlyStop = 0
         shaping.train.savePredEvery = 0
         shaping.log = LogConfig()
         shaping.dist.threadsPerRank = 0
+        shaping.dist.bucketMB = DistConfig().bucketMB
+        shaping.dist.checkedCollectives = DistConfig().checkedCollectives
         shaping.test = TestConfig()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in shaping.yamlText.utf8 {
