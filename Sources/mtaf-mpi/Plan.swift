@@ -49,7 +49,9 @@ extension MTAFMPI {
             let names = loaded?.targets ?? targetNames
             let layout: TargetLayout
             do {
-                layout = try TargetLayout(targets: names.count, ranks: ranks)
+                // With a config, the trainer's own rule (it also refuses e.g. SourceOnly on several ranks).
+                layout = try loaded.map { try Trainer.layout(for: $0, worldSize: ranks) }
+                    ?? TargetLayout(targets: names.count, ranks: ranks)
             } catch {
                 printToStandardError("mtaf-mpi plan: \(error)")
                 throw ExitCode.failure
