@@ -25,9 +25,12 @@ let package = Package(
         // libjpeg behind a shim that turns its error_exit longjmp into return codes.
         .target(name: "CJPEG", path: "Sources/CJPEG",
                 linkerSettings: [.linkedLibrary("jpeg")]),
+        // Our AVX-512 sgemm (run-time dispatched from Ops/BLAS.swift; builds for baseline x86-64).
+        .target(name: "CGEMM", path: "Sources/CGEMM",
+                cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Distributed", dependencies: ["CMPI"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "MTAFNet", dependencies: ["Distributed", "CBLAS", "CPNG", "CJPEG", "Yams"],
+        .target(name: "MTAFNet", dependencies: ["Distributed", "CBLAS", "CGEMM", "CPNG", "CJPEG", "Yams"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .executableTarget(name: "mtaf-mpi", dependencies: [
             "MTAFNet", "Distributed",

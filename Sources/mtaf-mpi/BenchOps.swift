@@ -2,7 +2,8 @@ import Foundation
 import MTAFNet
 
 /// `mtaf-mpi bench ops`: every convolution shape of DeepLab-v2 R-101 at 320×640 (batch 1), the
-/// ASPP classifier (restructured and as four plain convolutions) and the discriminator.
+/// ASPP classifier (restructured and as four plain convolutions), the discriminator, and the
+/// convolutions' GEMMs through OpenBLAS and through our AVX-512 kernel (rows named "gemm ...").
 enum BenchOps {
     /// One plain convolution to time: a label, its geometry and its input map.
     struct ConvCase {
@@ -47,6 +48,48 @@ enum BenchOps {
         ]
     }()
 
+    /// One GEMM to time through each path: `sgemm` shapes (op(A) m × k, op(B) k × n) and the
+    /// convolution pass it comes from.
+    struct GEMMCase {
+        var transA: Bool, transB: Bool
+        var m: Int, n: Int, k: Int
+        var role: String
+        var label: String { "\(transA ? "T" : "N")\(transB ? "T" : "N") \(m)x\(n)x\(k)" }
+    }
+
+    /// The square reference and the GEMMs of the largest convolutions of DeepLab-v2 R-101 at
+    /// 320×640 as `Conv2d.swift` calls them (3×3: blocks of 13 output rows of 81 columns, 1053
+    /// columns; 1×1 on 41×81: 3321 columns), forward (NN), input gradient (TN), weight gradient (NT);
+    /// then small shapes that decide `sgemmUsesOwnKernel`.
+    static let gemmCases: [GEMMCase] = {
+        func g(_ t: String, _ m: Int, _ n: Int, _ k: Int, _ role: String) -> GEMMCase {
+            GEMMCase(transA: t.hasPrefix("T"), transB: t.hasSuffix("T"), m: m, n: n, k: k, role: role)
+        }
+        return [
+            g("NN", 2048, 2048, 2048, "square"),
+            g("NN", 256, 1053, 2304, "layer3 3x3 fwd"),
+            g("TN", 2304, 1053, 256, "layer3 3x3 data"),
+            g("NT", 256, 2304, 1053, "layer3 3x3 wgt"),
+            g("NN", 512, 1053, 4608, "layer4 3x3 fwd"),
+            g("TN", 4608, 1053, 512, "layer4 3x3 data"),
+            g("NT", 512, 4608, 1053, "layer4 3x3 wgt"),
+            g("NN", 1024, 3321, 256, "layer3 1x1 fwd"),
+            g("TN", 256, 3321, 1024, "layer3 1x1 data"),
+            g("NT", 1024, 256, 3321, "layer3 1x1 wgt"),
+            g("NN", 2048, 3321, 512, "layer4 1x1 fwd"),
+            g("NN", 256, 13041, 64, "layer1 1x1 fwd"),
+            g("NN", 64, 1771, 576, "layer1 3x3 fwd"),
+            g("NT", 64, 576, 1771, "layer1 3x3 wgt"),
+            g("NN", 64, 7040, 147, "stem 7x7 fwd"),
+            g("NN", 256, 162, 2304, "layer3 3x3 last block"),
+            g("NN", 64, 64, 64, "small"),
+            g("NN", 32, 32, 32, "small"),
+            g("NN", 16, 16, 16, "small"),
+            g("NN", 8, 8, 8, "small"),
+            g("NN", 64, 7, 3321, "narrow n"),
+        ]
+    }()
+
     /// The ASPP input channel counts (aux head on layer3, main head on layer4), 7 classes, 41×81.
     static let asppInputs = [1024, 2048]
 
@@ -73,15 +116,48 @@ enum BenchOps {
                 emit(asppNaiveRow(geometry, height: 41, width: 81, reps: reps, workspace: workspace))
             }
         }
-        var total = BenchRow(name: "all conv shapes above (sum)", map: "", gflop: 0,
-                             forwardMs: 0, dataMs: 0, weightMs: 0)
-        for r in rows where !r.name.hasPrefix("aspp naive") {
-            total.gflop += r.gflop
-            total.forwardMs! += r.forwardMs ?? 0
-            total.dataMs! += r.dataMs ?? 0
-            total.weightMs! += r.weightMs ?? 0
+        if !rows.isEmpty {
+            var total = BenchRow(name: "all conv shapes above (sum)", map: "", gflop: 0,
+                                 forwardMs: 0, dataMs: 0, weightMs: 0)
+            for r in rows where !r.name.hasPrefix("aspp naive") {
+                total.gflop += r.gflop
+                total.forwardMs! += r.forwardMs ?? 0
+                total.dataMs! += r.dataMs ?? 0
+                total.weightMs! += r.weightMs ?? 0
+            }
+            rows.append(total)
         }
-        rows.append(total)
+        for c in gemmCases where selected("gemm \(c.label) \(c.role)") {
+            for row in gemmRows(c, reps: reps) { emit(row) }
+        }
+        return rows
+    }
+
+    /// Two rows for one GEMM (C = op(A)·op(B), beta 0), times in the fwd column: OpenBLAS, then our
+    /// AVX-512 kernel (absent on a CPU without AVX-512) with its speed-up over OpenBLAS in the name,
+    /// e.g. "gemm NN 256x1053x2304 own x1.85". The map column names the convolution pass.
+    static func gemmRows(_ c: GEMMCase, reps: Int) -> [BenchRow] {
+        let a = BenchBuffer(c.m * c.k, seed: 1), b = BenchBuffer(c.k * c.n, seed: 2)
+        let out = BenchBuffer(c.m * c.n, seed: 3)
+        func time(_ path: GEMMPath) -> Double {
+            BenchTiming.minMs(reps: reps) {
+                sgemm(path: path, transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, alpha: 1,
+                      a: a.pointer, lda: c.transA ? c.m : c.k, b: b.pointer, ldb: c.transB ? c.k : c.n,
+                      beta: 0, c: out.pointer, ldc: c.n)
+            }
+        }
+        let gflop = 2 * Double(c.m) * Double(c.n) * Double(c.k) / 1e9
+        let openblas = time(.openblas)
+        // OpenBLAS's worker threads busy-wait (sched_yield) for about 0.1 s after a call; let them
+        // fall asleep so that they do not take a core from ours.
+        usleep(150_000)
+        var rows = [BenchRow(name: "gemm \(c.label) openblas", map: c.role, gflop: gflop,
+                             forwardMs: openblas, dataMs: nil, weightMs: nil)]
+        if ownGEMMAvailable {
+            let own = time(.own)
+            rows.append(BenchRow(name: "gemm \(c.label) own x" + String(format: "%.2f", openblas / own),
+                                 map: c.role, gflop: gflop, forwardMs: own, dataMs: nil, weightMs: nil))
+        }
         return rows
     }
 

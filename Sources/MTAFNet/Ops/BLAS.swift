@@ -1,13 +1,52 @@
-// OpenBLAS behind a thin, row-major, Float32-only interface. This is the only file of the project
-// that imports CBLAS (house rule 6).
+// Single-precision GEMM behind a thin, row-major, Float32-only interface: OpenBLAS, or our AVX-512
+// kernel (the CGEMM target) where the CPU has AVX-512. This is the only file of the project that
+// imports CBLAS or CGEMM (house rule 6).
 //
 // Sizes: C (m × n) = alpha · op(A) (m × k) · op(B) (k × n) + beta · C, all matrices row-major.
 // op(A) is A (m × k, leading dimension lda ≥ k) or, with `transA`, Aᵀ where A is k × m (lda ≥ m);
 // likewise op(B) is B (k × n, ldb ≥ n) or, with `transB`, Bᵀ where B is n × k (ldb ≥ k).
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CBLAS
+import CGEMM
 
-/// Row-major single-precision GEMM: `c = alpha · op(a) · op(b) + beta · c` (OpenBLAS `cblas_sgemm`).
+/// The path `sgemm` takes, from `MTAF_GEMM` (read once, on the first GEMM).
+public let gemmPath: GEMMPath = {
+    guard let value = getenv("MTAF_GEMM") else { return .auto }
+    return GEMMPath.fromEnvironment(["MTAF_GEMM": String(cString: value)])
+}()
+
+/// Whether this CPU runs our AVX-512 kernel (avx512f/vl/bw/dq, checked once at run time). Its
+/// first evaluation also gives our kernel OpenBLAS's thread count, for callers that never call
+/// `setBLASThreads`.
+public let ownGEMMAvailable: Bool = {
+    guard cgemm_available() != 0 else { return false }
+    cgemm_set_threads(openblas_get_num_threads())
+    return true
+}()
+
+/// Smallest m·n·k that `auto` gives to our kernel. Measured with `mtaf-mpi bench ops --only gemm`
+/// (Sources/CGEMM/cgemm.c has the blocking): on one thread ours is 1.1× OpenBLAS at 16³, 1.4× at
+/// 32³ and 1.6-1.9× from 64³ up (the convolution shapes: 256 × 1053 × 2304 and the like), equal
+/// at 8³. Below 2¹² OpenBLAS keeps the call; it runs such sizes on one thread (up to 2¹⁸), so its
+/// worker threads are never woken in `auto` mode and never spin next to ours.
+let ownGEMMMinimumWork = 1 << 12
+
+/// Whether `auto` runs our kernel for an m × n × k product (on a CPU where it is available).
+///
+/// - Parameters:
+///   - m, n, k: op(A) is m × k, op(B) is k × n.
+/// - Returns: true when our kernel is expected to beat OpenBLAS on this shape.
+public func sgemmUsesOwnKernel(m: Int, n: Int, k: Int) -> Bool {
+    ownGEMMAvailable && m * n * k >= ownGEMMMinimumWork
+}
+
+/// Row-major single-precision GEMM: `c = alpha · op(a) · op(b) + beta · c`, through the path
+/// chosen by `MTAF_GEMM` (`gemmPath`).
 ///
 /// - Parameters:
 ///   - transA: use Aᵀ; `a` is then stored k × m.
@@ -22,12 +61,38 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                   alpha: Float, a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    sgemm(path: gemmPath, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+}
+
+/// `sgemm` through a given path, whatever `MTAF_GEMM` says (benchmarks and tests).
+///
+/// - Parameters:
+///   - path: `openblas`; `own` (our kernel for every shape; OpenBLAS where `ownGEMMAvailable` is
+///     false); or `auto` (our kernel where `sgemmUsesOwnKernel`, else OpenBLAS).
+///   - transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc: as in `sgemm`, same shapes.
+///
+/// No spec section; BLAS `sgemm`.
+public func sgemm(path: GEMMPath, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                  alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                  b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
     precondition(lda >= max(1, transA ? m : k), "sgemm: lda \(lda) too small (m=\(m) k=\(k) transA=\(transA))")
     precondition(ldb >= max(1, transB ? k : n), "sgemm: ldb \(ldb) too small (k=\(k) n=\(n) transB=\(transB))")
     precondition(ldc >= max(1, n), "sgemm: ldc \(ldc) too small (n=\(n))")
     precondition(max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), "sgemm: size exceeds 32-bit BLAS indices")
     if m == 0 || n == 0 { return }
+    let own: Bool
+    switch path {
+    case .own: own = ownGEMMAvailable
+    case .openblas: own = false
+    case .auto: own = sgemmUsesOwnKernel(m: m, n: n, k: k)
+    }
+    if own {
+        cgemm_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    }
     cblas_sgemm(CblasRowMajor,
                 transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 blasint(m), blasint(n), blasint(k),
@@ -35,11 +100,13 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                 beta, c, blasint(ldc))
 }
 
-/// Sets the number of threads OpenBLAS uses for every following call (`openblas_set_num_threads`).
+/// Sets the number of threads OpenBLAS (`openblas_set_num_threads`) and our kernel
+/// (`cgemm_set_threads`) use for every following call.
 /// - Parameter count: at least 1.
 public func setBLASThreads(_ count: Int) {
     precondition(count >= 1, "setBLASThreads: count \(count) < 1")
     openblas_set_num_threads(Int32(count))
+    cgemm_set_threads(Int32(count))
 }
 
 /// The number of threads OpenBLAS currently uses (`openblas_get_num_threads`).

@@ -1,0 +1,553 @@
+// Row-major SGEMM with an AVX-512 micro-kernel (Goto/BLIS structure). See cgemm.h for the API;
+// Sources/MTAFNet/Ops/BLAS.swift decides when it runs instead of OpenBLAS.
+//
+// Sizes: C (m × n) = alpha · op(A) (m × k) · op(B) (k × n) + beta · C, row-major; MR × NR is the
+// register tile, KC × NC the packed block of op(B), MC × KC the packed block of op(A).
+//
+// BLOCKING (loops from outer to inner, for one thread's stripe of C):
+//   jc over n in steps of NC    B block KC × NC (up to 2 MiB) packed once per (jc, pc): L2 and L3.
+//   pc over k in steps of KC    the first pc block applies the caller's beta, later ones add (beta 1).
+//   ic over m in steps of MC    A block MC × KC (168 KiB) packed once per (jc, pc, ic): lives in L2.
+//   jr over the block's n in steps of NR   one B sliver KC × NR (32 KiB): stays in L1 for the ir loop.
+//   ir over the block's m in steps of MR   one A sliver MR × KC (14 KiB) streamed from L2: micro-kernel.
+// Block sizes are balanced (k cut into ceil(k / KC) nearly equal blocks rounded up to 8, m likewise
+// to MR and n to NR), so that k = 257 does not leave a block of one.
+//
+// PACKED LAYOUTS: a B sliver is KC rows of NR = 32 contiguous floats (op(B)[p][j...j+31], zero padded
+// past n); an A sliver is KC groups of MR contiguous floats (op(A)[i...i+MR-1][p], zero padded past
+// m). Operands whose packing direction is across their rows (A not transposed, B transposed) are
+// packed with 16 × 16 in-register transposes, the others with (masked) vector copies.
+//
+// MICRO-KERNEL (MR × NR = 14 × 32): 28 zmm accumulators (14 rows × 2 vectors of 16 columns), two zmm
+// for the row of the B sliver at the current p, one for the broadcast op(A)[i][p]: 31 of the 32 zmm
+// registers. Per p: 2 vector loads and 14 broadcasts feed 28 FMAs (14 cycles on Zen 5's two 512-bit
+// FMA pipes, whose latency 4 needs ≥ 8 independent accumulators: 28 also hide the loads). C's tile
+// is prefetched at the start. Rows past m run the kernel instantiated for fewer rows (no wasted
+// FMAs), a tile of ≤ 16 columns runs one vector per row; columns past n are masked loads/stores of C.
+// With beta == 0, C is written without being read (NaN-safe).
+//
+// THREADS: C is cut into T stripes along n (multiples of 16 columns) or, when m > n, along m
+// (multiples of MR); each thread packs its own panels into its own 64-byte aligned buffers (grown to
+// the largest block seen, then reused: no allocation in steady state) and writes a disjoint part of
+// C, so there is no synchronisation inside a call. The T - 1 pool threads sleep on a condition
+// variable between calls: they never spin, so they take no core away from OpenBLAS, GCD or MPI; the
+// price is the wake-up of a sleeping vCPU, about 20-30 µs per call on this VM, so a product of fewer
+// than MIN_WORK_PER_THREAD = 2²² multiply-adds per thread runs on fewer threads (2 threads vs 1,
+// quiet machine: 0.25-0.34× at 64 × 256 × 64, 0.65-0.96× at 2²², 1.15-1.24× at 2²³, 1.4-1.7× at
+// 2²⁴, 1.65-1.9× at 2²⁶). The pool threads are kept off the caller's CPU (keep_pool_off_caller_cpu).
+//
+// SIZES CHOSEN: measured on the 2-core AMD EPYC (Zen 5, L1d 48 KiB, L2 1 MiB per core, 32 MiB L3)
+// this project runs on, one thread, CPU-time clock (the machine was shared), best of 3 interleaved
+// rounds, GFLOP/s. Round 1, register tile:    MR 14 (KC 256)   MR 12
+//   NN 256 × 1053 × 2304 (layer3 3×3 fwd)         232           217
+//   NT 512 × 4608 × 1053 (layer4 3×3 wgt)         202           188
+//   TN 4608 × 1053 × 512 (layer4 3×3 data)        229           216
+//   NN 2048 × 2048 × 2048                         198           181
+// Round 2, blocking:                 KC 256, MC 168   KC 192, MC 224   KC 320   KC 256 + C prefetch
+//   NN 256 × 1053 × 2304                   228              222           227        230
+//   NT 512 × 4608 × 1053                   209              216           204        241
+//   TN 4608 × 1053 × 512                   227              196           224        235
+//   NN 2048 × 2048 × 2048                  200              175           205        228
+// MC = 14·6, 14·12, 14·24 differed by less than the noise except 14·6 on 2048³ (worse). NC = 2048,
+// 3072, 4096, 6144 were equal within 2% except NN 256 × 13041 × 64 (256 with NC 2048, 231-235 with
+// the others). The peak of
+// one core is 288 GFLOP/s (a pure FMA loop); OpenBLAS (OPENBLAS_CORETYPE=Haswell, AVX2) reaches
+// 131-138 on these shapes.
+//
+// Everything AVX-512 is compiled with a target attribute, so the file builds for baseline x86-64 and
+// the kernel is only reached after the run-time check in cgemm_available(). -DCGEMM_DISABLE_AVX512
+// builds the portable stub (cgemm_available() == 0).
+
+#define _GNU_SOURCE
+#include "cgemm.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef CGEMM_MR
+#define CGEMM_MR 14
+#endif
+#ifndef CGEMM_KC
+#define CGEMM_KC 256
+#endif
+#ifndef CGEMM_MC
+#define CGEMM_MC (CGEMM_MR * 12)
+#endif
+#ifndef CGEMM_NC
+#define CGEMM_NC 2048
+#endif
+
+enum { MR = CGEMM_MR, NR = 32, KC = CGEMM_KC, MC = CGEMM_MC, NC = CGEMM_NC };
+
+_Static_assert(MR >= 1 && MR <= 14, "MR: 2·MR accumulators + 3 must fit in 32 zmm registers");
+_Static_assert(MC % MR == 0, "MC must be a multiple of MR");
+_Static_assert(NC % NR == 0, "NC must be a multiple of NR");
+_Static_assert(KC % 8 == 0, "KC must be a multiple of 8");
+
+__attribute__((unused)) static long min_l(long a, long b) { return a < b ? a : b; }
+
+/// `total` cut into ceil(total / cap) nearly equal blocks, each rounded up to a multiple of `unit`
+/// (and at most `cap`, which is a multiple of `unit`).
+__attribute__((unused)) static long balanced_block(long total, long cap, long unit) {
+    long blocks = (total + cap - 1) / cap;
+    if (blocks < 1) blocks = 1;
+    long size = (total + blocks - 1) / blocks;
+    size = (size + unit - 1) / unit * unit;
+    return size > cap ? cap : size;
+}
+
+/// C = beta · C over m × n (beta == 0 writes zeros without reading C).
+static void scale_c(long m, long n, float beta, float *c, long ldc) {
+    for (long i = 0; i < m; i++) {
+        float *row = c + i * ldc;
+        if (beta == 0) {
+            memset(row, 0, (size_t)n * sizeof(float));
+        } else if (beta != 1) {
+            for (long j = 0; j < n; j++) row[j] *= beta;
+        }
+    }
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(CGEMM_DISABLE_AVX512)
+#define CGEMM_HAVE_AVX512 1
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#define INLINE static inline __attribute__((always_inline))
+
+/// Lanes 0..<count set (count clamped to 0...16).
+INLINE TGT __mmask16 lane_mask(long count) {
+    if (count <= 0) return 0;
+    if (count >= 16) return 0xFFFF;
+    return (__mmask16)((1u << count) - 1);
+}
+
+/// Transposes 16 rows of 16 floats in place: afterwards r[j] holds element j of every input row.
+INLINE TGT void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // Within each 128-bit lane L, r[4i + j] becomes rows 4i...4i+3 of column 4L + j.
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    // A 4 × 4 transpose of 128-bit lanes among r[j], r[4 + j], r[8 + j], r[12 + j].
+    for (int j = 0; j < 4; j++) {
+        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+    }
+    for (int j = 0; j < 4; j++) {
+        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
+        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD);
+        r[4 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88);
+        r[12 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xDD);
+    }
+}
+
+/// Packs 16 source rows of `kc` contiguous floats each (`src`, `ld` apart) transposed, one group
+/// of 16 values per p, `stride` floats apart, of which the lanes in `store_mask` are written:
+/// dst[p · stride + t] = src[t · ld + p] for t < rows, 0 for rows ≤ t < 16 (rows ≥ 16: all 16).
+INLINE TGT void pack_transposed16(long kc, long rows, const float *src, long ld,
+                                  float *dst, long stride, __mmask16 store_mask) {
+    long p = 0;
+    for (; p < kc; p += 16) {
+        __mmask16 km = lane_mask(kc - p);
+        __m512 r[16];
+        for (int t = 0; t < 16; t++) {
+            r[t] = t < rows ? _mm512_maskz_loadu_ps(km, src + t * ld + p) : _mm512_setzero_ps();
+        }
+        transpose16(r);
+        long q_end = min_l(16, kc - p);
+        for (long q = 0; q < q_end; q++) {
+            _mm512_mask_storeu_ps(dst + (p + q) * stride, store_mask, r[q]);
+        }
+    }
+}
+
+/// Packs op(B)[0..<kc][0..<nc] into slivers of KC' × NR (KC' = kc): sliver s holds columns
+/// s·NR..., row p at s·NR·kc + p·NR. `b` points at op(B)[0][0].
+static TGT void pack_b(int trans_b, long kc, long nc, const float *b, long ldb, float *dst) {
+    for (long j = 0; j < nc; j += NR) {
+        long nr = min_l(NR, nc - j);
+        float *d = dst + j * kc;
+        if (!trans_b) {
+            // op(B)[p][j] = b[p · ldb + j]: copy 32 contiguous floats per p.
+            __mmask16 m0 = lane_mask(nr), m1 = lane_mask(nr - 16);
+            const float *s = b + j;
+            for (long p = 0; p < kc; p++) {
+                _mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, s));
+                _mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, s + 16));
+                s += ldb;
+                d += NR;
+            }
+        } else {
+            // op(B)[p][j] = b[j · ldb + p]: two 16 × 16 transposes per 16 values of p.
+            for (int h = 0; h < 2; h++) {
+                long rows = nr - 16 * h;
+                if (rows <= 0) {
+                    for (long p = 0; p < kc; p++) _mm512_store_ps(d + p * NR + 16 * h, _mm512_setzero_ps());
+                } else {
+                    pack_transposed16(kc, rows, b + (j + 16 * h) * ldb, ldb, d + 16 * h, NR, 0xFFFF);
+                }
+            }
+        }
+    }
+}
+
+/// Packs op(A)[0..<mc][0..<kc] into slivers of MR × kc: sliver s holds rows s·MR..., the MR values
+/// of column p at s·MR·kc + p·MR. `a` points at op(A)[0][0].
+static TGT void pack_a(int trans_a, long mc, long kc, const float *a, long lda, float *dst) {
+    __mmask16 store_mask = lane_mask(MR);
+    for (long i = 0; i < mc; i += MR) {
+        long mr = min_l(MR, mc - i);
+        float *d = dst + i * kc;
+        if (trans_a) {
+            // op(A)[i][p] = a[p · lda + i]: MR contiguous floats per p.
+            __mmask16 lm = lane_mask(mr);
+            const float *s = a + i;
+            for (long p = 0; p < kc; p++) {
+                _mm512_mask_storeu_ps(d, store_mask, _mm512_maskz_loadu_ps(lm, s));
+                s += lda;
+                d += MR;
+            }
+        } else {
+            // op(A)[i][p] = a[i · lda + p]: one 16 × 16 transpose per 16 values of p.
+            pack_transposed16(kc, mr, a + i * lda, lda, d, MR, store_mask);
+        }
+    }
+}
+
+/// The micro-kernel for the first R (≤ MR) rows and H (1 or 2) 16-column halves of a tile:
+/// C[0..<R][0..<16·H] (columns masked by m0, m1) = alpha · Σₚ a[p·MR + i] · b[p·NR + j] + beta · C.
+INLINE TGT void kernel_rows(const int R, const int H, long kc, const float *restrict a,
+                            const float *restrict b, float *restrict c, long ldc, float alpha,
+                            float beta, __mmask16 m0, __mmask16 m1) {
+    __m512 acc0[MR], acc1[MR];
+#ifndef CGEMM_NO_PREFETCH_C
+#pragma clang loop unroll(full)
+    for (int i = 0; i < R; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 16 * H - 1), _MM_HINT_T0);
+    }
+#endif
+#pragma clang loop unroll(full)
+    for (int i = 0; i < R; i++) {
+        acc0[i] = _mm512_setzero_ps();
+        acc1[i] = _mm512_setzero_ps();
+    }
+#pragma clang loop unroll_count(4)
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = H == 2 ? _mm512_load_ps(b + 16) : _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+        for (int i = 0; i < R; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
+            if (H == 2) acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+        }
+        a += MR;
+        b += NR;
+    }
+    __m512 va = _mm512_set1_ps(alpha);
+    if (beta == 0) {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < R; i++) {
+            _mm512_mask_storeu_ps(c + i * ldc, m0, _mm512_mul_ps(va, acc0[i]));
+            if (H == 2) _mm512_mask_storeu_ps(c + i * ldc + 16, m1, _mm512_mul_ps(va, acc1[i]));
+        }
+    } else {
+        __m512 vb = _mm512_set1_ps(beta);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < R; i++) {
+            __m512 c0 = _mm512_maskz_loadu_ps(m0, c + i * ldc);
+            _mm512_mask_storeu_ps(c + i * ldc, m0, _mm512_fmadd_ps(va, acc0[i], _mm512_mul_ps(vb, c0)));
+            if (H == 2) {
+                __m512 c1 = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
+                _mm512_mask_storeu_ps(c + i * ldc + 16, m1, _mm512_fmadd_ps(va, acc1[i], _mm512_mul_ps(vb, c1)));
+            }
+        }
+    }
+}
+
+#define KERNEL_CASE(R) \
+    case R: \
+        if (R > MR) break; /* only with -DCGEMM_MR < 14 */ \
+        if (nr > 16) kernel_rows(R, 2, kc, a, b, c, ldc, alpha, beta, m0, m1); \
+        else kernel_rows(R, 1, kc, a, b, c, ldc, alpha, beta, m0, m1); \
+        break;
+
+/// The micro-kernel for an mr × nr tile (mr ≤ MR, nr ≤ NR); a tile of at most 16 columns runs
+/// half the FMAs.
+static TGT void kernel(long mr, long nr, long kc, const float *a, const float *b, float *c, long ldc,
+                       float alpha, float beta) {
+    __mmask16 m0 = lane_mask(nr), m1 = lane_mask(nr - 16);
+    switch (mr) {
+        KERNEL_CASE(14) KERNEL_CASE(13) KERNEL_CASE(12) KERNEL_CASE(11) KERNEL_CASE(10)
+        KERNEL_CASE(9) KERNEL_CASE(8) KERNEL_CASE(7) KERNEL_CASE(6) KERNEL_CASE(5)
+        KERNEL_CASE(4) KERNEL_CASE(3) KERNEL_CASE(2) KERNEL_CASE(1)
+        default: break;
+    }
+}
+
+#endif  // CGEMM_HAVE_AVX512
+
+// MARK: - One thread's part
+
+/// The whole problem, shared by the threads of one call.
+typedef struct {
+    int trans_a, trans_b;
+    long m, n, k;
+    float alpha, beta;
+    const float *a, *b;
+    long lda, ldb, ldc;
+    float *c;
+    int parts;     // threads taking part
+    int split_n;   // stripes along n (else along m)
+} gemm_job;
+
+/// Packing buffers of one thread, 64-byte aligned; they grow to the largest block seen (at most
+/// MC × KC and KC × NC floats) and are reused.
+typedef struct {
+    float *a_pack, *b_pack;
+    size_t a_cap, b_cap;  // floats
+} pack_buffers;
+
+/// Makes `*p` hold at least `need` floats (keeping the larger of old and new); 0 when out of memory.
+__attribute__((unused)) static int grow(float **p, size_t *cap, size_t need) {
+    if (*cap >= need) return 1;
+    float *q = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
+    if (!q) return 0;
+    free(*p);
+    *p = q;
+    *cap = need;
+    return 1;
+}
+
+#ifdef CGEMM_HAVE_AVX512
+/// C[i0..<i1][j0..<j1] of the job, on the calling thread.
+static TGT void gemm_range(const gemm_job *g, long i0, long i1, long j0, long j1, pack_buffers *buf) {
+    long m = i1 - i0, n = j1 - j0, k = g->k;
+    if (m <= 0 || n <= 0) return;
+    long kcb = balanced_block(k, KC, 8), mcb = balanced_block(m, MC, MR), ncb = balanced_block(n, NC, NR);
+    if (!grow(&buf->a_pack, &buf->a_cap, (size_t)mcb * kcb) || !grow(&buf->b_pack, &buf->b_cap, (size_t)kcb * ncb)) {
+        abort();  // out of memory for at most a few MiB of packing buffers
+    }
+    for (long jc = 0; jc < n; jc += ncb) {
+        long nc = min_l(ncb, n - jc), col = j0 + jc;
+        for (long pc = 0; pc < k; pc += kcb) {
+            long kc = min_l(kcb, k - pc);
+            const float *bsrc = g->trans_b ? g->b + col * g->ldb + pc : g->b + pc * g->ldb + col;
+            pack_b(g->trans_b, kc, nc, bsrc, g->ldb, buf->b_pack);
+            float beta = pc == 0 ? g->beta : 1.0f;
+            for (long ic = 0; ic < m; ic += mcb) {
+                long mc = min_l(mcb, m - ic), row = i0 + ic;
+                const float *asrc = g->trans_a ? g->a + pc * g->lda + row : g->a + row * g->lda + pc;
+                pack_a(g->trans_a, mc, kc, asrc, g->lda, buf->a_pack);
+                float *cblock = g->c + row * g->ldc + col;
+                for (long jr = 0; jr < nc; jr += NR) {
+                    long nr = min_l(NR, nc - jr);
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        kernel(min_l(MR, mc - ir), nr, kc, buf->a_pack + ir * kc, buf->b_pack + jr * kc,
+                               cblock + ir * g->ldc + jr, g->ldc, g->alpha, beta);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Part `t` of `g->parts` stripes.
+static void gemm_part(const gemm_job *g, int t, pack_buffers *buf) {
+    long total = g->split_n ? g->n : g->m, unit = g->split_n ? NR / 2 : MR;
+    long units = (total + unit - 1) / unit;
+    long lo = min_l(total, units * t / g->parts * unit), hi = min_l(total, units * (t + 1) / g->parts * unit);
+    if (g->split_n) gemm_range(g, 0, g->m, lo, hi, buf);
+    else gemm_range(g, lo, hi, 0, g->n, buf);
+}
+#else
+static void gemm_part(const gemm_job *g, int t, pack_buffers *buf) {
+    (void)g; (void)t; (void)buf;
+    abort();  // cgemm_sgemm called although cgemm_available() == 0
+}
+#endif
+
+// MARK: - Thread pool
+
+enum { MAX_THREADS = 64 };
+
+static struct {
+    pthread_mutex_t lock;          // guards everything below
+    pthread_cond_t wake, done;
+    pthread_mutex_t call;          // held by the caller whose job the pool runs
+    int started;                   // pool threads created (indices 1...started)
+    unsigned long generation;      // bumped per job
+    unsigned long spawn_generation; // the generation a thread created now starts from
+    const gemm_job *job;
+    int pending;                   // pool threads still working on the job
+    pid_t tids[MAX_THREADS];       // kernel thread ids of the pool threads (0: not known yet)
+    int away_from;                 // the CPU the pool threads are kept off (-1: none)
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, NULL, 0, {0}, -1};
+
+static int requested_threads = 1;   // read and written under pool.lock
+
+static void *pool_main(void *arg) {
+    int index = (int)(intptr_t)arg;
+    pack_buffers buf = {NULL, NULL, 0, 0};
+    unsigned long seen = 0;
+    pthread_mutex_lock(&pool.lock);
+#if defined(__linux__)
+    pool.tids[index] = (pid_t)syscall(SYS_gettid);
+#endif
+    seen = pool.spawn_generation;  // not `generation`: the job that started us may be posted already
+    for (;;) {
+        while (pool.generation == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+        seen = pool.generation;
+        const gemm_job *job = pool.job;
+        if (index >= job->parts) continue;
+        pthread_mutex_unlock(&pool.lock);
+        gemm_part(job, index, &buf);
+        pthread_mutex_lock(&pool.lock);
+        if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+    }
+    return NULL;
+}
+
+/// Keeps the pool threads off the CPU the caller runs on (called with pool.lock held).
+///
+/// Without this the scheduler sometimes wakes a pool thread on the caller's CPU while the other
+/// core idles; the two stripes then run one after the other, and stay so for tens of calls until
+/// the load balancer separates them (measured: 256 × 1053 × 256 on 2 threads took 530-570 µs
+/// instead of 320 µs for the first ~40 calls after OpenBLAS's threads had gone to sleep). The pool
+/// threads' CPU mask becomes the caller's mask minus its current CPU; one sched_setaffinity per
+/// pool thread, only when the caller's CPU changed since the last call (none in steady state).
+/// Nothing changes when the caller may run on one CPU only (e.g. an MPI rank bound to a core).
+static void keep_pool_off_caller_cpu(void) {
+#if defined(__linux__)
+    int cpu = sched_getcpu();
+    if (cpu < 0 || cpu == pool.away_from || cpu >= CPU_SETSIZE) return;
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+    CPU_CLR(cpu, &allowed);
+    if (CPU_COUNT(&allowed) == 0) return;
+    int all = 1;
+    for (int i = 1; i <= pool.started; i++) {
+        if (pool.tids[i] == 0 || sched_setaffinity(pool.tids[i], sizeof allowed, &allowed) != 0) all = 0;
+    }
+    if (all) pool.away_from = cpu;
+#endif
+}
+
+/// The calling thread's packing buffers, freed when the thread exits.
+static pthread_key_t caller_key;
+static pthread_once_t caller_key_once = PTHREAD_ONCE_INIT;
+
+static void caller_buffers_free(void *p) {
+    pack_buffers *buf = p;
+    free(buf->a_pack);
+    free(buf->b_pack);
+    free(buf);
+}
+
+static void caller_key_make(void) { pthread_key_create(&caller_key, caller_buffers_free); }
+
+static pack_buffers *caller_buffers(void) {
+    pthread_once(&caller_key_once, caller_key_make);
+    pack_buffers *buf = pthread_getspecific(caller_key);
+    if (!buf) {
+        buf = calloc(1, sizeof *buf);
+        if (!buf) return NULL;
+        pthread_setspecific(caller_key, buf);
+    }
+    return buf;
+}
+
+// MARK: - API
+
+int cgemm_available(void) {
+#ifdef CGEMM_HAVE_AVX512
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+void cgemm_set_threads(int count) {
+    if (count < 1) count = 1;
+    if (count > MAX_THREADS) count = MAX_THREADS;
+    pthread_mutex_lock(&pool.lock);
+    requested_threads = count;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+int cgemm_threads(void) {
+    pthread_mutex_lock(&pool.lock);
+    int t = requested_threads;
+    pthread_mutex_unlock(&pool.lock);
+    return t;
+}
+
+/// Minimum multiply-adds (m·n·k) per thread for a part of its own.
+#ifndef CGEMM_MIN_WORK
+#define CGEMM_MIN_WORK (1 << 22)
+#endif
+enum { MIN_WORK_PER_THREAD = CGEMM_MIN_WORK };
+
+void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                 const float *a, long lda, const float *b, long ldb,
+                 float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k == 0 || alpha == 0) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    pack_buffers *mine = caller_buffers();
+    if (!mine) abort();  // out of memory for a few bytes
+    gemm_job job = {trans_a != 0, trans_b != 0, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 1, n >= m};
+    int threads = cgemm_threads();
+    double work = (double)m * (double)n * (double)k;
+    long stripes = job.split_n ? (n + NR / 2 - 1) / (NR / 2) : (m + MR - 1) / MR;
+    if (threads > stripes) threads = (int)stripes;
+    while (threads > 1 && work / threads < MIN_WORK_PER_THREAD) threads--;
+    if (threads > 1 && pthread_mutex_trylock(&pool.call) == 0) {
+        job.parts = threads;
+        pthread_mutex_lock(&pool.lock);
+        pool.spawn_generation = pool.generation;
+        while (pool.started < threads - 1) {
+            pthread_t th;
+            if (pthread_create(&th, NULL, pool_main, (void *)(intptr_t)(pool.started + 1)) != 0) break;
+            pthread_detach(th);
+            pool.started++;
+        }
+        if (job.parts > pool.started + 1) job.parts = pool.started + 1;
+        keep_pool_off_caller_cpu();
+        pool.job = &job;
+        pool.pending = job.parts - 1;
+        pool.generation++;
+        pthread_cond_broadcast(&pool.wake);
+        pthread_mutex_unlock(&pool.lock);
+        gemm_part(&job, 0, mine);
+        pthread_mutex_lock(&pool.lock);
+        while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
+        pool.job = NULL;
+        pthread_mutex_unlock(&pool.lock);
+        pthread_mutex_unlock(&pool.call);
+        return;
+    }
+    gemm_part(&job, 0, mine);
+}

@@ -1,0 +1,40 @@
+// A row-major single-precision GEMM with an AVX-512 micro-kernel (see cgemm.c for the blocking).
+//
+// Sizes: C (m × n) = alpha · op(A) (m × k) · op(B) (k × n) + beta · C, all matrices row-major.
+// op(A) is A (m × k, leading dimension lda ≥ k) or, with trans_a, Aᵀ where A is stored k × m
+// (lda ≥ m); likewise op(B) is B (k × n, ldb ≥ n) or, with trans_b, Bᵀ where B is stored n × k
+// (ldb ≥ k). The same contract as `sgemm` in Sources/MTAFNet/Ops/BLAS.swift, which is the only
+// caller.
+
+#ifndef CGEMM_H
+#define CGEMM_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when this CPU (and build) can run the AVX-512 kernel (avx512f, avx512vl, avx512bw,
+/// avx512dq), else 0. `cgemm_sgemm` must only be called when this is 1.
+int cgemm_available(void);
+
+/// Sets the number of threads used by every following `cgemm_sgemm` call (the caller's thread
+/// counts as one; count - 1 pool threads are started on first use). Values below 1 become 1.
+void cgemm_set_threads(int count);
+
+/// The number of threads `cgemm_sgemm` uses.
+int cgemm_threads(void);
+
+/// C = alpha · op(A) · op(B) + beta · C (row-major, see the header comment).
+/// With beta == 0 the prior contents of C are ignored (NaN-safe); with k == 0 or alpha == 0,
+/// C is only scaled by beta. Sizes must be non-negative and leading dimensions large enough
+/// (the Swift wrapper checks them). Safe to call from several threads at once: a call that
+/// finds the thread pool busy runs on its own thread only.
+void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                 const float *a, long lda, const float *b, long ldb,
+                 float beta, float *c, long ldc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
