@@ -3,25 +3,41 @@ import Foundation
 import MTAFNet
 
 extension MTAFMPI {
-    /// `mtaf-mpi bench`: speed measurements of our kernels against the machine's sgemm rate.
+    /// `mtaf-mpi bench`: speed measurements of our kernels, the whole model and whole training
+    /// iterations (bench/compare sets them against PyTorch).
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time the convolution kernels (suite 'ops') against a square sgemm.",
+            abstract: "Time the kernels (ops), the whole model (model) or one training iteration (iteration).",
             discussion: """
-                Measures the sgemm rate on a 2048³ GEMM first, then every convolution shape of \
+                ops: the sgemm rate on a 2048³ GEMM first, then every convolution shape of \
                 DeepLab-v2 ResNet-101 at a 320×640 input (batch 1), the ASPP classifier (also as \
-                four plain convolutions) and the discriminator's 4×4/2 convolutions. Times are the \
-                minimum over --reps runs after one warm-up; GFLOP/s counts 2·Cout·Cin·KH·KW·Ho·Wo \
-                per pass.
+                four plain convolutions) and the discriminator's 4×4/2 convolutions; GFLOP/s \
+                counts 2·Cout·Cin·KH·KW·Ho·Wo per pass.
+
+                model: DeepLab-v2 (7 classes, multi-level, batch 1) at --size: the eval forward \
+                and the training step (CE main + 0.1 aux at the input size, backward) by \
+                default; --measure eval adds the evaluation of one image as `test` does it \
+                (main logits, bilinear upsampling to the input size, argmax) in images/s. Both \
+                models (ResNet-101 at width 64 and 16) unless --model or --only picks one.
+
+                iteration: one full iteration of --framework (exactly what `train` runs per \
+                iteration in one process: generator and discriminator phases, SGD and Adam \
+                steps) on random in-memory batches (source 1 image with labels, 1 image per \
+                target) at --size, with MTAF's default loss weights and discriminators of \
+                width 64; ResNet-101 at width 64 unless --model w16.
+
+                Times are the minimum over --reps runs after one warm-up. model and iteration \
+                report the peak resident memory of the process.
                 """)
 
-        /// What to measure; later suites (the whole model) add cases here.
+        /// What to measure.
         enum Suite: String, ExpressibleByArgument, CaseIterable {
             case ops
             case model
+            case iteration
         }
 
-        @Argument(help: "The suite to run (ops, or model: whole DeepLab-v2 forward and training step).")
+        @Argument(help: "The suite to run: ops, model or iteration.")
         var suite: Suite = .ops
 
         @Flag(name: .long, help: "Print JSON instead of a table.")
@@ -33,32 +49,73 @@ extension MTAFMPI {
         @Option(name: .long, help: "BLAS and kernel threads (default: all cores).")
         var threads: Int?
 
-        @Option(name: .long, help: "Only run the cases whose name contains this text.")
+        @Option(name: .long, help: "Only run the cases whose name contains this text (ops, model).")
         var only: String?
 
         @Option(name: .long, help: "wall, or cpu (process CPU time: robust on a busy machine with --threads 1).")
         var clock: BenchTiming.Clock = .wall
 
+        @Option(name: .long, help: ArgumentHelp("Input size HxW (model, iteration).", valueName: "HxW"))
+        var size: BenchSize = .training
+
+        @Option(name: .long, help: ArgumentHelp(
+            "The segmenter: r101 (ResNet-101, width 64) or w16 (width 16). model: default both; iteration: default r101.",
+            valueName: "r101|w16"))
+        var model: BenchModelChoice?
+
+        @Option(name: .long, help: ArgumentHelp("What model times, comma-separated: forward, step, eval.",
+                                                valueName: "list"))
+        var measure: BenchModel.Measures = .standard
+
+        @Option(name: .long, help: ArgumentHelp("The framework iteration runs: sourceonly, baseline, minent, mdis, mtkt.",
+                                                valueName: "name"))
+        var framework: BenchFramework?
+
+        @Option(name: .long, help: "Target domains T of iteration (MDis and MTKT need at least 2).")
+        var targets = 2
+
         func validate() throws {
             if reps < 1 { throw ValidationError("--reps must be at least 1.") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+            switch suite {
+            case .iteration:
+                guard let framework else {
+                    throw ValidationError("bench iteration needs --framework (sourceonly, baseline, minent, mdis or mtkt).")
+                }
+                do {
+                    try framework.kind.validate(targetCount: targets)
+                } catch {
+                    throw ValidationError("--targets \(targets): \(error)")
+                }
+                if size.height < 32 || size.width < 32 {
+                    throw ValidationError("--size \(size): the discriminator halves its input five times (spec §3); each side needs at least 32 pixels.")
+                }
+            case .model:
+                if size.height < 8 || size.width < 8 { throw ValidationError("--size \(size): each side needs at least 8 pixels.") }
+            case .ops:
+                break
+            }
         }
 
         func run() throws {
             let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
             setBLASThreads(threadCount)
             BenchTiming.clock = clock
-            if suite == .model { return try BenchModel.run(threads: threadCount, reps: reps, only: only, json: json) }
+            switch suite {
+            case .model:
+                return try BenchModel.run(threads: threadCount, reps: reps, only: only, model: model, size: size,
+                                          measures: measure, json: json)
+            case .iteration:
+                return try BenchIteration.run(framework: framework!, targets: targets, model: model ?? .r101, size: size,
+                                              threads: threadCount, reps: reps, json: json)
+            case .ops:
+                break
+            }
             let sgemmRate = BenchTiming.sgemmRate(size: 2048, reps: reps)
             var report = BenchReport(suite: suite.rawValue, threads: threadCount, reps: reps,
                                      clock: clock.rawValue, sgemmGFlops: sgemmRate, rows: [])
-            switch suite {
-            case .ops:
-                report.rows = BenchOps.rows(reps: reps, only: only, progress: !json)
-                    .map { $0.rated(sgemmGFlops: sgemmRate) }
-            case .model:
-                break
-            }
+            report.rows = BenchOps.rows(reps: reps, only: only, progress: !json)
+                .map { $0.rated(sgemmGFlops: sgemmRate) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
