@@ -88,11 +88,17 @@ public final class Trainer {
 
     /// A hash of the configuration fields that shape the trained model. Keys that may change
     /// between a run and its resumption (EARLY_STOP, SAVE_PRED_EVERY, logging, threads, gradient
-    /// bucket size, checked collectives, the TEST section) are left out.
+    /// bucket size, checked collectives, the TEST section) and where the run lives (EXP_NAME,
+    /// the EXP_ROOT folders, SNAPSHOT_DIR: a moved snapshot folder resumes) are left out.
     public static func configHash(_ config: MTAFConfig) -> String {
         var shaping = config
         shaping.train.earlyStop = 0
         shaping.train.savePredEvery = 0
+        shaping.train.snapshotDir = ""
+        shaping.expName = ""
+        shaping.expRoot = ""
+        shaping.expRootSnapshot = ""
+        shaping.expRootLogs = ""
         shaping.log = LogConfig()
         shaping.dist.threadsPerRank = 0
         shaping.dist.bucketMB = DistConfig().bucketMB
