@@ -19,7 +19,13 @@ public final class ReLULayer {
     @discardableResult
     public func forward(_ values: Tensor, retain: Bool) -> Tensor {
         values.withUnsafeMutableBufferPointer { v in
-            ReLULayer.forwardInPlace(v.baseAddress!, count: v.count)
+            // One contiguous chunk per BLAS thread, each a multiple of 16 elements but the last.
+            nonisolated(unsafe) let base = v.baseAddress!
+            let blocks = (v.count + 15) / 16
+            convParallelChunks(blocks, work: v.count) { range in
+                let start = range.lowerBound * 16
+                ReLULayer.forwardInPlace(base + start, count: min(range.upperBound * 16, v.count) - start)
+            }
         }
         savedOutput = retain ? values : nil
         return values

@@ -2,13 +2,16 @@
 // Sizes: both tensors have `count` elements (shapes must match).
 
 extension Tensor {
-    /// `self += other`, elementwise (shapes must be equal).
+    /// `self += other`, elementwise (shapes must be equal); large tensors in one contiguous chunk
+    /// per BLAS thread (each element is computed as in one pass, so the result is the same).
     func accumulate(_ other: Tensor) {
         precondition(shape == other.shape, "Tensor.accumulate: \(other.shape) into \(shape)")
         withUnsafeMutableBufferPointer { d in
             other.withUnsafeBufferPointer { s in
-                let dst = d.baseAddress!, src = s.baseAddress!
-                for i in 0..<d.count { dst[i] += src[i] }
+                nonisolated(unsafe) let dst = d.baseAddress!, src = s.baseAddress!
+                convParallelChunks(d.count, work: 2 * d.count) { range in
+                    for i in range { dst[i] += src[i] }
+                }
             }
         }
     }

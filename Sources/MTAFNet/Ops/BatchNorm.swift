@@ -249,14 +249,19 @@ public func batchNormEvalForward(output: UnsafeMutablePointer<Float>,
                                  eps: Double = 1e-5,
                                  batch n: Int, channels c: Int, height h: Int, width w: Int) {
     let hw = h * w
-    for ch in 0..<c {
-        let scaleD = Double(weight[ch]) / (Double(runningVar[ch]) + eps).squareRoot()
-        let scale = Float(scaleD)
-        let shift = Float(Double(bias[ch]) - Double(runningMean[ch]) * scaleD)
-        for b in 0..<n {
-            let off = (b * c + ch) * hw
-            let x = input + off, y = output + off
-            for i in 0..<hw { y[i] = x[i] * scale + shift }
+    nonisolated(unsafe) let output = output, input = input
+    nonisolated(unsafe) let runningMean = runningMean, runningVar = runningVar, weight = weight, bias = bias
+    // Channels in one contiguous chunk per BLAS thread: each channel is computed as in one pass.
+    convParallelChunks(c, work: n * c * hw) { channels in
+        for ch in channels {
+            let scaleD = Double(weight[ch]) / (Double(runningVar[ch]) + eps).squareRoot()
+            let scale = Float(scaleD)
+            let shift = Float(Double(bias[ch]) - Double(runningMean[ch]) * scaleD)
+            for b in 0..<n {
+                let off = (b * c + ch) * hw
+                let x = input + off, y = output + off
+                for i in 0..<hw { y[i] = x[i] * scale + shift }
+            }
         }
     }
 }
