@@ -130,40 +130,17 @@ enum BenchModel {
         }
         if measures.contains(.eval) {
             note("evaluation")
-            let segmenter = Segmenter.deepLabV2(model)
+            // `mtaf-mpi test`'s own per-image path (Evaluator.confusion without the counting).
+            let models = [WeightedSegmenter(.deepLabV2(model))]
             let seconds = BenchTiming.minMs(reps: reps) {
-                _ = evaluate(segmenter, input, classes: configuration.classes, height: height, width: width)
+                _ = Evaluator.predict(models: models, input: input, classCount: configuration.classes,
+                                      height: height, width: width)
             } / 1000
             result.eval_s = seconds
             result.eval_images_per_s = 1 / seconds
         }
         result.peak_rss_mib = BenchMemory.peakRSSMiB()
         return result
-    }
-
-    /// One image through `mtaf-mpi test`'s path (`Evaluator.confusion` without the counting):
-    /// main logits in eval mode, bilinear (align_corners) to height×width, argmax over classes.
-    ///
-    /// - Parameter input: [1, 3, H, W].
-    /// - Returns: H·W class indices.
-    static func evaluate(_ segmenter: Segmenter, _ input: Tensor, classes: Int, height: Int, width: Int) -> [Int32] {
-        let logits = segmenter.evaluationLogits(input)
-        let upsampled = Tensor(shape: [1, classes, height, width])
-        logits.withUnsafeBufferPointer { source in
-            upsampled.withUnsafeMutableBufferPointer { target in
-                bilinearResizeForward(output: target.baseAddress!, input: source.baseAddress!, batch: 1,
-                                      channels: classes, inputHeight: logits.shape[2], inputWidth: logits.shape[3],
-                                      outputHeight: height, outputWidth: width)
-            }
-        }
-        var predictions = [Int32](repeating: 0, count: height * width)
-        upsampled.withUnsafeBufferPointer { scores in
-            predictions.withUnsafeMutableBufferPointer {
-                argmaxChannels(predictions: $0.baseAddress!, logits: scores.baseAddress!, batch: 1,
-                               channels: classes, height: height, width: width)
-            }
-        }
-        return predictions
     }
 
     /// weight · dCE(up(logits))/dlogits, up = bilinear (align_corners) to height×width.

@@ -40,29 +40,8 @@ public enum Evaluator {
             guard let label = sample.label else {
                 throw DataError.missingLabels(dataset: dataset.name, entry: sample.name)
             }
-            let input = sample.image.reshaped([1] + sample.image.shape)
-            let upsampled = Tensor(shape: [1, classCount, label.height, label.width])
-            for model in models {
-                let logits = model.segmenter.evaluationLogits(input)
-                precondition(logits.shape[1] == classCount, "model has \(logits.shape[1]) classes, config \(classCount)")
-                let resized = Tensor(shape: upsampled.shape)
-                logits.withUnsafeBufferPointer { source in
-                    resized.withUnsafeMutableBufferPointer { target in
-                        bilinearResizeForward(output: target.baseAddress!, input: source.baseAddress!, batch: 1,
-                                              channels: classCount, inputHeight: logits.shape[2],
-                                              inputWidth: logits.shape[3], outputHeight: label.height,
-                                              outputWidth: label.width)
-                    }
-                }
-                addScaled(resized, into: upsampled, scale: model.weight)
-            }
-            var predictions = [Int32](repeating: 0, count: label.width * label.height)
-            upsampled.withUnsafeBufferPointer { scores in
-                predictions.withUnsafeMutableBufferPointer {
-                    argmaxChannels(predictions: $0.baseAddress!, logits: scores.baseAddress!, batch: 1,
-                                   channels: classCount, height: label.height, width: label.width)
-                }
-            }
+            let predictions = predict(models: models, input: sample.image.reshaped([1] + sample.image.shape),
+                                      classCount: classCount, height: label.height, width: label.width)
             if let prediction {
                 try prediction(sample.name, LabelImage(width: label.width, height: label.height, values: predictions))
             }
@@ -72,6 +51,42 @@ public enum Evaluator {
             progress?(done + 1)
         }
         return matrix
+    }
+
+    /// One image's prediction (spec §8 steps 2–5): each model's main logits in eval mode,
+    /// upsampled (bilinear, align_corners) to height × width, summed with the models' weights,
+    /// arg-maxed over the classes (first index on ties).
+    ///
+    /// - Parameters:
+    ///   - models: One or more segmenters with ensemble weights.
+    ///   - input: [1, 3, H_in, W_in].
+    ///   - classCount: C.
+    ///   - height, width: The prediction's size (the label's).
+    /// - Returns: height · width class indices, row-major.
+    public static func predict(models: [WeightedSegmenter], input: Tensor, classCount: Int,
+                               height: Int, width: Int) -> [Int32] {
+        let upsampled = Tensor(shape: [1, classCount, height, width])
+        for model in models {
+            let logits = model.segmenter.evaluationLogits(input)
+            precondition(logits.shape[1] == classCount, "model has \(logits.shape[1]) classes, config \(classCount)")
+            let resized = Tensor(shape: upsampled.shape)
+            logits.withUnsafeBufferPointer { source in
+                resized.withUnsafeMutableBufferPointer { target in
+                    bilinearResizeForward(output: target.baseAddress!, input: source.baseAddress!, batch: 1,
+                                          channels: classCount, inputHeight: logits.shape[2],
+                                          inputWidth: logits.shape[3], outputHeight: height, outputWidth: width)
+                }
+            }
+            addScaled(resized, into: upsampled, scale: model.weight)
+        }
+        var predictions = [Int32](repeating: 0, count: width * height)
+        upsampled.withUnsafeBufferPointer { scores in
+            predictions.withUnsafeMutableBufferPointer {
+                argmaxChannels(predictions: $0.baseAddress!, logits: scores.baseAddress!, batch: 1,
+                               channels: classCount, height: height, width: width)
+            }
+        }
+        return predictions
     }
 }
 
