@@ -22,7 +22,7 @@ public final class ReLULayer {
             // One contiguous chunk per BLAS thread, each a multiple of 16 elements but the last.
             nonisolated(unsafe) let base = v.baseAddress!
             let blocks = (v.count + 15) / 16
-            convParallelChunks(blocks, work: v.count) { range in
+            parallelChunks(blocks, work: v.count) { range in
                 let start = range.lowerBound * 16
                 ReLULayer.forwardInPlace(base + start, count: min(range.upperBound * 16, v.count) - start)
             }

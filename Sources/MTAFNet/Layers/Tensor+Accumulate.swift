@@ -9,7 +9,7 @@ extension Tensor {
         withUnsafeMutableBufferPointer { d in
             other.withUnsafeBufferPointer { s in
                 nonisolated(unsafe) let dst = d.baseAddress!, src = s.baseAddress!
-                convParallelChunks(d.count, work: 2 * d.count) { range in
+                parallelChunks(d.count, work: 2 * d.count) { range in
                     for i in range { dst[i] += src[i] }
                 }
             }

@@ -252,7 +252,7 @@ public func batchNormEvalForward(output: UnsafeMutablePointer<Float>,
     nonisolated(unsafe) let output = output, input = input
     nonisolated(unsafe) let runningMean = runningMean, runningVar = runningVar, weight = weight, bias = bias
     // Channels in one contiguous chunk per BLAS thread: each channel is computed as in one pass.
-    convParallelChunks(c, work: n * c * hw) { channels in
+    parallelChunks(c, work: n * c * hw) { channels in
         for ch in channels {
             let scaleD = Double(weight[ch]) / (Double(runningVar[ch]) + eps).squareRoot()
             let scale = Float(scaleD)

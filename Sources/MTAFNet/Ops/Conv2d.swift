@@ -9,7 +9,6 @@
 // `ConvWorkspace.columnBlockFloats` floats each), one GEMM per block, so that a block is still in
 // cache when the GEMM reads it.
 
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -170,21 +169,6 @@ func checkedOutputSize(_ g: Conv2dGeometry, batch: Int, height: Int, width: Int)
     return (ho, wo)
 }
 
-/// Runs `body` over `0..<count` split into at most `blasThreads` contiguous chunks, concurrently
-/// when `work` (floats touched) makes the thread hop worth it.
-func convParallelChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    let threads = min(blasThreads, count)
-    if threads <= 1 || work < 1 << 15 {
-        body(0..<count)
-        return
-    }
-    // The chunks touch disjoint memory; `concurrentPerform` returns only when all are done.
-    nonisolated(unsafe) let body = body
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
-        body((t * count / threads)..<((t + 1) * count / threads))
-    }
-}
-
 /// The outputs `o` in `0..<outCount` whose input index `o·stride + offset` lies in `0..<inCount`,
 /// as a half-open range `lo..<hi` (empty when none does).
 @inline(__always)
@@ -270,7 +254,7 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
             height: Int, width: Int, outH: Int, outW: Int, rows: Range<Int>) {
     let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW
     let pc = rows.count * outW, hw = height * width
-    convParallelChunks(g.inChannels * kh, work: g.columnRows * pc) { units in
+    parallelChunks(g.inChannels * kh, work: g.columnRows * pc) { units in
         for u in units {
             let c = u / kh, i = u % kh
             let ihOff = i * g.dilationH - g.padH
@@ -310,7 +294,7 @@ func col2im(_ gx: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ g:
             height: Int, width: Int, outH: Int, outW: Int, rows: Range<Int>) {
     let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW
     let pc = rows.count * outW, hw = height * width
-    convParallelChunks(g.inChannels, work: g.columnRows * pc) { channels in
+    parallelChunks(g.inChannels, work: g.columnRows * pc) { channels in
         for c in channels {
             let plane = gx + c * hw
             for i in 0..<kh {
