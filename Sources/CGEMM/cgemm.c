@@ -26,15 +26,22 @@
 // FMAs), a tile of ≤ 16 columns runs one vector per row; columns past n are masked loads/stores of C.
 // With beta == 0, C is written without being read (NaN-safe).
 //
-// THREADS: C is cut into T stripes along n (multiples of 16 columns) or, when m > n, along m
-// (multiples of MR); each thread packs its own panels into its own 64-byte aligned buffers (grown to
-// the largest block seen, then reused: no allocation in steady state) and writes a disjoint part of
-// C, so there is no synchronisation inside a call. The T - 1 pool threads sleep on a condition
-// variable between calls: they never spin, so they take no core away from OpenBLAS, GCD or MPI; the
-// price is the wake-up of a sleeping vCPU, about 20-30 µs per call on this VM, so a product of fewer
-// than MIN_WORK_PER_THREAD = 2²² multiply-adds per thread runs on fewer threads (2 threads vs 1,
-// quiet machine: 0.25-0.34× at 64 × 256 × 64, 0.65-0.96× at 2²², 1.15-1.24× at 2²³, 1.4-1.7× at
-// 2²⁴, 1.65-1.9× at 2²⁶). The pool threads are kept off the caller's CPU (keep_pool_off_caller_cpu).
+// THREADS (plan_grid): C is cut into a 2-D grid of row shares (whole MR tiles) × column shares
+// (whole 16-column units). The threads of one column share form a group: for each (jc, pc) block
+// they pack the group's B block together, each its share of the slivers, into one buffer, meet at
+// a barrier, compute the block for their own rows (each packing its own A block), and meet again.
+// So B is packed once per group, not once per thread, and packing itself runs on every thread. The
+// grid minimizes one thread's multiply-adds plus packing, with the fewest threads for that; k is
+// never split, so every element of C is summed in the same order whatever the thread count (the
+// results are bit-identical for 1, 2, ... threads). `cgemm_partition_of` reports the grid and the
+// per-thread work without running anything (`mtaf-mpi bench ops --plan-threads N`).
+// The T - 1 pool threads sleep on a condition variable between calls: they never spin outside a
+// call, so they take no core away from OpenBLAS, GCD or MPI; inside a call a group barrier spins
+// briefly, then yields. The wake-up of a sleeping vCPU costs about 20-30 µs per call on this VM, so
+// a product of fewer than MIN_WORK_PER_THREAD = 2²² multiply-adds per thread runs on fewer threads
+// (2 threads vs 1, quiet machine: 0.25-0.34× at 64 × 256 × 64, 0.65-0.96× at 2²², 1.15-1.24× at
+// 2²³, 1.4-1.7× at 2²⁴, 1.65-1.9× at 2²⁶). The pool threads are kept off the caller's CPU
+// (keep_pool_off_caller_cpu).
 //
 // SIZES CHOSEN: measured on the 2-core AMD EPYC (Zen 5, L1d 48 KiB, L2 1 MiB per core, 32 MiB L3)
 // this project runs on, one thread, CPU-time clock (the machine was shared), best of 3 interleaved
@@ -63,6 +70,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -90,11 +98,11 @@ _Static_assert(MC % MR == 0, "MC must be a multiple of MR");
 _Static_assert(NC % NR == 0, "NC must be a multiple of NR");
 _Static_assert(KC % 8 == 0, "KC must be a multiple of 8");
 
-__attribute__((unused)) static long min_l(long a, long b) { return a < b ? a : b; }
+static long min_l(long a, long b) { return a < b ? a : b; }
 
 /// `total` cut into ceil(total / cap) nearly equal blocks, each rounded up to a multiple of `unit`
 /// (and at most `cap`, which is a multiple of `unit`).
-__attribute__((unused)) static long balanced_block(long total, long cap, long unit) {
+static long balanced_block(long total, long cap, long unit) {
     long blocks = (total + cap - 1) / cap;
     if (blocks < 1) blocks = 1;
     long size = (total + blocks - 1) / blocks;
@@ -303,7 +311,140 @@ static TGT void kernel(long mr, long nr, long kc, const float *a, const float *b
 
 #endif  // CGEMM_HAVE_AVX512
 
+// MARK: - Partition of C among threads
+
+/// Columns of C are dealt to threads in units of half a B sliver.
+enum { COL_UNIT = NR / 2 };
+
+static long ceil_div(long a, long b) { return (a + b - 1) / b; }
+
+/// Part `index` of `units` units cut into `ways` nearly equal contiguous parts, in elements of
+/// `unit` (clamped to `total`): [*lo, *hi).
+static void share(long total, long unit, long ways, long index, long *lo, long *hi) {
+    long units = ceil_div(total, unit);
+    *lo = min_l(total, units * index / ways * unit);
+    *hi = min_l(total, units * (index + 1) / ways * unit);
+}
+
+/// The largest part that `share` makes: shares hold floor(units / ways) or ceil(units / ways)
+/// units, the last one holding the partial unit; with units mod ways = 1 the one larger share is
+/// the last, so when the partial unit is small no share exceeds the others by a whole unit.
+static long largest_share(long total, long unit, long ways) {
+    long units = ceil_div(total, unit);
+    long last = total - units * (ways - 1) / ways * unit;
+    if (ways == 1) return last;
+    long others = (units % ways >= 2 ? ceil_div(units, ways) : units / ways) * unit;
+    return others > last ? others : last;
+}
+
+/// Minimum multiply-adds (m·n·k) per thread for a part of its own.
+#ifndef CGEMM_MIN_WORK
+#define CGEMM_MIN_WORK (1 << 22)
+#endif
+enum { MIN_WORK_PER_THREAD = CGEMM_MIN_WORK };
+
+/// The 2-D grid of threads for an m × n × k product on at most `threads` threads: C is cut into
+/// `row_ways` row shares (whole MR tiles) times `col_ways` column shares (whole COL_UNITs). The
+/// threads of one column share form a group that packs each B block of that share together and
+/// computes it for their own rows (BLIS's ic loop split, with jc split across groups).
+///
+/// The grid minimizes one thread's cost, estimated as its multiply-adds plus 8 per float it packs
+/// (a packed float costs about a load and a store; a multiply-add 1/16 of a cycle on one 512-bit
+/// FMA pipe), then the number of threads, so that a ceiling that more threads cannot lower uses
+/// the fewest threads. Every candidate has whole tiles per thread; k is never split, so each
+/// element of C is summed in the same order for every thread count.
+static void plan_grid(long m, long n, long k, int threads, int *row_ways, int *col_ways) {
+    double work = (double)m * (double)n * (double)k;
+    long cap = threads;
+    while (cap > 1 && work / (double)cap < MIN_WORK_PER_THREAD) cap--;
+    long tm = ceil_div(m, MR), tn = ceil_div(n, COL_UNIT);
+    double best = -1;
+    long best_parts = 1;
+    *row_ways = 1;
+    *col_ways = 1;
+    for (long rw = 1; rw <= cap && rw <= tm; rw++) {
+        long rows = largest_share(m, MR, rw);
+        for (long cw = 1; rw * cw <= cap && cw <= tn; cw++) {
+            long cols = largest_share(n, COL_UNIT, cw);
+            double packed = (double)rows * k * ceil_div(cols, NC) + (double)cols * k / rw;
+            double cost = (double)rows * cols * k + 8 * packed;
+            if (best < 0 || cost < best || (cost == best && rw * cw < best_parts)) {
+                best = cost;
+                best_parts = rw * cw;
+                *row_ways = (int)rw;
+                *col_ways = (int)cw;
+            }
+        }
+    }
+}
+
+void cgemm_partition_of(long m, long n, long k, int threads, cgemm_partition *out) {
+    memset(out, 0, sizeof *out);
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    if (threads < 1) threads = 1;
+    int rw, cw;
+    plan_grid(m, n, k, threads, &rw, &cw);
+    out->row_ways = rw;
+    out->col_ways = cw;
+    out->threads = rw * cw;
+    double total_madds = 0, total_packed = 0;
+    for (int j = 0; j < cw; j++) {
+        long c0, c1;
+        share(n, COL_UNIT, cw, j, &c0, &c1);
+        long cols = c1 - c0, ncb = balanced_block(cols, NC, NR);
+        for (int i = 0; i < rw; i++) {
+            long r0, r1;
+            share(m, MR, rw, i, &r0, &r1);
+            long rows = r1 - r0;
+            // A: this thread's rows (padded to MR) once per column block; B: its slivers of every
+            // block of the group's columns (padded to NR).
+            double packed = (double)ceil_div(rows, MR) * MR * k * ceil_div(cols, ncb);
+            for (long jc = 0; jc < cols; jc += ncb) {
+                long slivers = ceil_div(min_l(ncb, cols - jc), NR);
+                packed += (double)(slivers * (i + 1) / rw - slivers * i / rw) * NR * k;
+            }
+            double madds = (double)rows * cols * k;
+            packed *= sizeof(float);
+            total_madds += madds;
+            total_packed += packed;
+            if (madds > out->max_madds) out->max_madds = madds;
+            if (packed > out->max_packed_bytes) out->max_packed_bytes = packed;
+        }
+    }
+    out->mean_madds = total_madds / out->threads;
+    out->mean_packed_bytes = total_packed / out->threads;
+}
+
 // MARK: - One thread's part
+
+enum { MAX_THREADS = 256 };
+
+/// A barrier for the threads of one column group inside one call: they spin briefly (the waits
+/// are a B block's packing, microseconds), then yield the CPU, so that more threads than cores
+/// (tests, an oversubscribed node) still make progress.
+typedef struct {
+    _Atomic int arrived;
+    _Atomic int generation;
+    char pad[64 - 2 * sizeof(int)];  // one cache line per barrier
+} group_barrier;
+
+static void barrier_wait(group_barrier *b, int count) {
+    int generation = atomic_load_explicit(&b->generation, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) == count - 1) {
+        atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->generation, 1, memory_order_release);
+        return;
+    }
+    for (int spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == generation; spins++) {
+        if (spins < 2000) {
+#if defined(__x86_64__)
+            __builtin_ia32_pause();
+#endif
+        } else {
+            sched_yield();
+        }
+    }
+}
 
 /// The whole problem, shared by the threads of one call.
 typedef struct {
@@ -313,8 +454,9 @@ typedef struct {
     const float *a, *b;
     long lda, ldb, ldc;
     float *c;
-    int parts;     // threads taking part
-    int split_n;   // stripes along n (else along m)
+    int row_ways, col_ways;   // the grid (plan_grid); parts = row_ways · col_ways
+    float **group_b;          // packed B block of each column group (row_ways > 1)
+    group_barrier *barriers;  // one per column group (row_ways > 1)
 } gemm_job;
 
 /// Packing buffers of one thread, 64-byte aligned; they grow to the largest block seen (at most
@@ -325,7 +467,7 @@ typedef struct {
 } pack_buffers;
 
 /// Makes `*p` hold at least `need` floats (keeping the larger of old and new); 0 when out of memory.
-__attribute__((unused)) static int grow(float **p, size_t *cap, size_t need) {
+static int grow(float **p, size_t *cap, size_t need) {
     if (*cap >= need) return 1;
     float *q = aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64);
     if (!q) return 0;
@@ -336,45 +478,55 @@ __attribute__((unused)) static int grow(float **p, size_t *cap, size_t need) {
 }
 
 #ifdef CGEMM_HAVE_AVX512
-/// C[i0..<i1][j0..<j1] of the job, on the calling thread.
-static TGT void gemm_range(const gemm_job *g, long i0, long i1, long j0, long j1, pack_buffers *buf) {
-    long m = i1 - i0, n = j1 - j0, k = g->k;
-    if (m <= 0 || n <= 0) return;
-    long kcb = balanced_block(k, KC, 8), mcb = balanced_block(m, MC, MR), ncb = balanced_block(n, NC, NR);
-    if (!grow(&buf->a_pack, &buf->a_cap, (size_t)mcb * kcb) || !grow(&buf->b_pack, &buf->b_cap, (size_t)kcb * ncb)) {
-        abort();  // out of memory for at most a few MiB of packing buffers
+/// Part `t` of the job: member i = t mod row_ways of column group j = t / row_ways. For each
+/// (jc, pc) block of the group's columns the members pack the B block together (member i its
+/// share of the slivers), meet at the group's barrier, compute the block for their own rows, and
+/// meet again before the buffer is packed anew.
+static TGT void gemm_part(const gemm_job *g, int t, pack_buffers *buf) {
+    int rw = g->row_ways, i = t % rw, j = t / rw;
+    long r0, r1, c0, c1, k = g->k;
+    share(g->m, MR, rw, i, &r0, &r1);
+    share(g->n, COL_UNIT, g->col_ways, j, &c0, &c1);
+    long rows = r1 - r0, cols = c1 - c0;
+    if (cols <= 0) return;  // the whole group is empty (never planned; kept for safety)
+    long kcb = balanced_block(k, KC, 8), ncb = balanced_block(cols, NC, NR);
+    long mcb = rows > 0 ? balanced_block(rows, MC, MR) : MR;
+    float *b_pack;
+    if (rw == 1) {
+        if (!grow(&buf->b_pack, &buf->b_cap, (size_t)kcb * ncb)) abort();
+        b_pack = buf->b_pack;
+    } else {
+        b_pack = g->group_b[j];  // grown by the caller before the job was posted
     }
-    for (long jc = 0; jc < n; jc += ncb) {
-        long nc = min_l(ncb, n - jc), col = j0 + jc;
+    if (!grow(&buf->a_pack, &buf->a_cap, (size_t)mcb * kcb)) abort();  // a few hundred KiB at most
+    for (long jc = 0; jc < cols; jc += ncb) {
+        long nc = min_l(ncb, cols - jc), col = c0 + jc, slivers = ceil_div(nc, NR);
+        long s0 = slivers * i / rw, s1 = slivers * (i + 1) / rw;
         for (long pc = 0; pc < k; pc += kcb) {
             long kc = min_l(kcb, k - pc);
-            const float *bsrc = g->trans_b ? g->b + col * g->ldb + pc : g->b + pc * g->ldb + col;
-            pack_b(g->trans_b, kc, nc, bsrc, g->ldb, buf->b_pack);
+            if (s1 > s0) {
+                long first = col + s0 * NR, count = min_l(nc, s1 * NR) - s0 * NR;
+                const float *bsrc = g->trans_b ? g->b + first * g->ldb + pc : g->b + pc * g->ldb + first;
+                pack_b(g->trans_b, kc, count, bsrc, g->ldb, b_pack + s0 * NR * kc);
+            }
+            if (rw > 1) barrier_wait(&g->barriers[j], rw);
             float beta = pc == 0 ? g->beta : 1.0f;
-            for (long ic = 0; ic < m; ic += mcb) {
-                long mc = min_l(mcb, m - ic), row = i0 + ic;
+            for (long ic = 0; ic < rows; ic += mcb) {
+                long mc = min_l(mcb, rows - ic), row = r0 + ic;
                 const float *asrc = g->trans_a ? g->a + pc * g->lda + row : g->a + row * g->lda + pc;
                 pack_a(g->trans_a, mc, kc, asrc, g->lda, buf->a_pack);
                 float *cblock = g->c + row * g->ldc + col;
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = min_l(NR, nc - jr);
                     for (long ir = 0; ir < mc; ir += MR) {
-                        kernel(min_l(MR, mc - ir), nr, kc, buf->a_pack + ir * kc, buf->b_pack + jr * kc,
+                        kernel(min_l(MR, mc - ir), nr, kc, buf->a_pack + ir * kc, b_pack + jr * kc,
                                cblock + ir * g->ldc + jr, g->ldc, g->alpha, beta);
                     }
                 }
             }
+            if (rw > 1) barrier_wait(&g->barriers[j], rw);
         }
     }
-}
-
-/// Part `t` of `g->parts` stripes.
-static void gemm_part(const gemm_job *g, int t, pack_buffers *buf) {
-    long total = g->split_n ? g->n : g->m, unit = g->split_n ? NR / 2 : MR;
-    long units = (total + unit - 1) / unit;
-    long lo = min_l(total, units * t / g->parts * unit), hi = min_l(total, units * (t + 1) / g->parts * unit);
-    if (g->split_n) gemm_range(g, 0, g->m, lo, hi, buf);
-    else gemm_range(g, lo, hi, 0, g->n, buf);
 }
 #else
 static void gemm_part(const gemm_job *g, int t, pack_buffers *buf) {
@@ -385,21 +537,23 @@ static void gemm_part(const gemm_job *g, int t, pack_buffers *buf) {
 
 // MARK: - Thread pool
 
-enum { MAX_THREADS = 64 };
-
 static struct {
-    pthread_mutex_t lock;          // guards everything below
+    pthread_mutex_t lock;          // guards everything below but the group buffers
     pthread_cond_t wake, done;
-    pthread_mutex_t call;          // held by the caller whose job the pool runs
+    pthread_mutex_t call;          // held by the caller whose job the pool runs; guards group_b
     int started;                   // pool threads created (indices 1...started)
     unsigned long generation;      // bumped per job
     unsigned long spawn_generation; // the generation a thread created now starts from
     const gemm_job *job;
+    int parts;                     // threads taking part in the job
     int pending;                   // pool threads still working on the job
     pid_t tids[MAX_THREADS];       // kernel thread ids of the pool threads (0: not known yet)
     int away_from;                 // the CPU the pool threads are kept off (-1: none)
+    float *group_b[MAX_THREADS];   // shared packed B block per column group
+    size_t group_b_cap[MAX_THREADS];
+    group_barrier barriers[MAX_THREADS];
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, NULL, 0, {0}, -1};
+          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, NULL, 0, 0, {0}, -1, {NULL}, {0}, {{0}}};
 
 static int requested_threads = 1;   // read and written under pool.lock
 
@@ -416,7 +570,7 @@ static void *pool_main(void *arg) {
         while (pool.generation == seen) pthread_cond_wait(&pool.wake, &pool.lock);
         seen = pool.generation;
         const gemm_job *job = pool.job;
-        if (index >= job->parts) continue;
+        if (index >= pool.parts) continue;
         pthread_mutex_unlock(&pool.lock);
         gemm_part(job, index, &buf);
         pthread_mutex_lock(&pool.lock);
@@ -474,6 +628,17 @@ static pack_buffers *caller_buffers(void) {
     return buf;
 }
 
+/// Grows the shared B buffer of every column group of `job` (called with pool.call held).
+static void grow_group_buffers(const gemm_job *job) {
+    long kcb = balanced_block(job->k, KC, 8);
+    for (int j = 0; j < job->col_ways; j++) {
+        long c0, c1;
+        share(job->n, COL_UNIT, job->col_ways, j, &c0, &c1);
+        long ncb = c1 > c0 ? balanced_block(c1 - c0, NC, NR) : NR;
+        if (!grow(&pool.group_b[j], &pool.group_b_cap[j], (size_t)kcb * ncb)) abort();
+    }
+}
+
 // MARK: - API
 
 int cgemm_available(void) {
@@ -502,11 +667,7 @@ int cgemm_threads(void) {
     return t;
 }
 
-/// Minimum multiply-adds (m·n·k) per thread for a part of its own.
-#ifndef CGEMM_MIN_WORK
-#define CGEMM_MIN_WORK (1 << 22)
-#endif
-enum { MIN_WORK_PER_THREAD = CGEMM_MIN_WORK };
+int cgemm_max_threads(void) { return MAX_THREADS; }
 
 void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
@@ -518,36 +679,46 @@ void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
     }
     pack_buffers *mine = caller_buffers();
     if (!mine) abort();  // out of memory for a few bytes
-    gemm_job job = {trans_a != 0, trans_b != 0, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 1, n >= m};
+    gemm_job job = {trans_a != 0, trans_b != 0, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c,
+                    1, 1, pool.group_b, pool.barriers};
     int threads = cgemm_threads();
-    double work = (double)m * (double)n * (double)k;
-    long stripes = job.split_n ? (n + NR / 2 - 1) / (NR / 2) : (m + MR - 1) / MR;
-    if (threads > stripes) threads = (int)stripes;
-    while (threads > 1 && work / threads < MIN_WORK_PER_THREAD) threads--;
-    if (threads > 1 && pthread_mutex_trylock(&pool.call) == 0) {
-        job.parts = threads;
+    if (threads > 1) plan_grid(m, n, k, threads, &job.row_ways, &job.col_ways);
+    int parts = job.row_ways * job.col_ways;
+    if (parts > 1 && pthread_mutex_trylock(&pool.call) == 0) {
         pthread_mutex_lock(&pool.lock);
         pool.spawn_generation = pool.generation;
-        while (pool.started < threads - 1) {
+        while (pool.started < parts - 1) {
             pthread_t th;
             if (pthread_create(&th, NULL, pool_main, (void *)(intptr_t)(pool.started + 1)) != 0) break;
             pthread_detach(th);
             pool.started++;
         }
-        if (job.parts > pool.started + 1) job.parts = pool.started + 1;
-        keep_pool_off_caller_cpu();
-        pool.job = &job;
-        pool.pending = job.parts - 1;
-        pool.generation++;
-        pthread_cond_broadcast(&pool.wake);
+        if (parts > pool.started + 1) {
+            // Fewer threads could be created than planned: plan again for those there are.
+            plan_grid(m, n, k, pool.started + 1, &job.row_ways, &job.col_ways);
+            parts = job.row_ways * job.col_ways;
+        }
         pthread_mutex_unlock(&pool.lock);
-        gemm_part(&job, 0, mine);
-        pthread_mutex_lock(&pool.lock);
-        while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
-        pool.job = NULL;
-        pthread_mutex_unlock(&pool.lock);
+        if (parts > 1) {
+            if (job.row_ways > 1) grow_group_buffers(&job);
+            pthread_mutex_lock(&pool.lock);
+            keep_pool_off_caller_cpu();
+            pool.job = &job;
+            pool.parts = parts;
+            pool.pending = parts - 1;
+            pool.generation++;
+            pthread_cond_broadcast(&pool.wake);
+            pthread_mutex_unlock(&pool.lock);
+            gemm_part(&job, 0, mine);
+            pthread_mutex_lock(&pool.lock);
+            while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
+            pool.job = NULL;
+            pthread_mutex_unlock(&pool.lock);
+            pthread_mutex_unlock(&pool.call);
+            return;
+        }
         pthread_mutex_unlock(&pool.call);
-        return;
     }
+    job.row_ways = job.col_ways = 1;  // one thread: the caller alone (the pool may be busy)
     gemm_part(&job, 0, mine);
 }

@@ -74,6 +74,11 @@ extension MTAFMPI {
         @Option(name: .long, help: "Target domains T of iteration (MDis and MTKT need at least 2).")
         var targets = 2
 
+        @Option(name: .long, help: ArgumentHelp(
+            "ops: instead of timing, how our GEMM cuts each GEMM of a ResNet-101 step at 320x640 and 512x1024 among N threads, for each N listed (e.g. 1-128 or 1,2,4,16).",
+            valueName: "list"))
+        var planThreads: String?
+
         func validate() throws {
             if reps < 1 { throw ValidationError("--reps must be at least 1.") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
@@ -93,7 +98,17 @@ extension MTAFMPI {
             case .model:
                 if size.height < 8 || size.width < 8 { throw ValidationError("--size \(size): each side needs at least 8 pixels.") }
             case .ops:
-                break
+                if let planThreads {
+                    guard let counts = BenchPlan.parseThreadList(planThreads) else {
+                        throw ValidationError("--plan-threads \(planThreads): expected counts and ranges such as 1-128 or 1,2,4,16.")
+                    }
+                    if let top = counts.max(), top > maximumBLASThreads {
+                        throw ValidationError("--plan-threads \(planThreads): at most \(maximumBLASThreads) threads.")
+                    }
+                }
+            }
+            if planThreads != nil && suite != .ops {
+                throw ValidationError("--plan-threads belongs to bench ops.")
             }
         }
 
@@ -109,7 +124,9 @@ extension MTAFMPI {
                 return try BenchIteration.run(framework: framework!, targets: targets, model: model ?? .r101, size: size,
                                               threads: threadCount, reps: reps, json: json)
             case .ops:
-                break
+                if let planThreads, let counts = BenchPlan.parseThreadList(planThreads) {
+                    return BenchPlan.run(threadCounts: counts, json: json)
+                }
             }
             let sgemmRate = BenchTiming.sgemmRate(size: 2048, reps: reps)
             var report = BenchReport(suite: suite.rawValue, threads: threadCount, reps: reps,

@@ -57,6 +57,37 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// Shapes whose plans on 2-16 threads use row groups that share a packed B block (barriers)
+    /// and several column groups: correct against the Double reference, and bit-identical to one
+    /// thread (k is never split, so every entry is summed in the same order).
+    func testTwoDimensionalPartitionAtOneToSixteenThreads() {
+        let saved = blasThreads
+        defer { setBLASThreads(saved) }
+        let cases = [
+            Case(transA: false, transB: false, m: 300, n: 700, k: 300, alpha: 1, beta: 0),
+            Case(transA: true, transB: false, m: 64, n: 3000, k: 200, alpha: 1, beta: 1, pad: 3),
+            Case(transA: false, transB: true, m: 200, n: 150, k: 1000, alpha: -0.5, beta: 0.5),
+            Case(transA: true, transB: true, m: 1100, n: 90, k: 520, alpha: 1, beta: 0, pad: 1),
+        ]
+        var grids = Set<String>()
+        for c in cases {
+            setBLASThreads(1)
+            let reference = product(c)
+            for threads in 2...16 {
+                setBLASThreads(threads)
+                let plan = GEMMShape(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k).partition(threads: threads)
+                grids.insert("\(plan.rowWays)x\(plan.columnWays)")
+                if threads % 5 == 1 { check(c) }
+                let out = product(c)
+                if let i = (0..<out.count).first(where: { out[$0].bitPattern != reference[$0].bitPattern }) {
+                    XCTFail("\(c) on \(threads) threads differs from one thread at \(i): \(out[i]) vs \(reference[i])")
+                }
+            }
+        }
+        // The cases reach grids with several rows per group and several groups.
+        XCTAssertTrue(grids.contains { $0.split(separator: "x").allSatisfy { Int($0)! > 1 } }, "grids: \(grids)")
+    }
+
     func testBetaZeroIgnoresNaNInC() {
         for (transA, transB) in [(false, false), (true, true)] {
             check(Case(transA: transA, transB: transB, m: 17, n: 35, k: 9, alpha: 1, beta: 0), fill: .nan)
@@ -97,6 +128,26 @@ final class GEMMTests: XCTestCase {
     }
 
     // MARK: Helpers
+
+    /// C of `c` through the own path on the current thread count (inputs as in `check`).
+    private func product(_ c: Case) -> [Float] {
+        var rng = LCG(seed: UInt32(truncatingIfNeeded: c.m &* 31 &+ c.n &* 7 &+ c.k))
+        let lda = max(1, c.transA ? c.m : c.k) + c.pad, ldb = max(1, c.transB ? c.k : c.n) + c.pad
+        let ldc = c.n + c.pad
+        let a = (0..<(max(1, c.transA ? c.k : c.m) * lda)).map { _ in rng.uniform() }
+        let b = (0..<(max(1, c.transB ? c.n : c.k) * ldb)).map { _ in rng.uniform() }
+        var out = (0..<(c.m * ldc)).map { _ in rng.uniform() }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { pc in
+                    sgemm(path: .own, transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
+                          alpha: c.alpha, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                          beta: c.beta, c: pc.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+        return out
+    }
 
     /// Runs `c` through the own path and compares every entry of C (and the padding past n in each
     /// row of C, which must stay untouched) with a Double reference. The bound per entry is

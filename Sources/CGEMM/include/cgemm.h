@@ -24,6 +24,22 @@ void cgemm_set_threads(int count);
 /// The number of threads `cgemm_sgemm` uses.
 int cgemm_threads(void);
 
+/// The most threads `cgemm_set_threads` accepts.
+int cgemm_max_threads(void);
+
+/// How `cgemm_sgemm` cuts an m × n × k product among threads: a grid of `row_ways` × `col_ways`
+/// threads (the ones that take part), and per taking-part thread the multiply-adds it computes
+/// and the bytes it packs (A and its share of B, padding included).
+typedef struct {
+    int threads, row_ways, col_ways;
+    double max_madds, mean_madds;
+    double max_packed_bytes, mean_packed_bytes;
+} cgemm_partition;
+
+/// The partition `cgemm_sgemm` uses for an m × n × k product when `threads` threads are set
+/// (pure arithmetic: runs on any CPU, starts no thread). All zero when m, n or k is 0.
+void cgemm_partition_of(long m, long n, long k, int threads, cgemm_partition *out);
+
 /// C = alpha · op(A) · op(B) + beta · C (row-major, see the header comment).
 /// With beta == 0 the prior contents of C are ignored (NaN-safe); with k == 0 or alpha == 0,
 /// C is only scaled by beta. Sizes must be non-negative and leading dimensions large enough

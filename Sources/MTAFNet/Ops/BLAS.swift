@@ -83,6 +83,9 @@ public func sgemm(path: GEMMPath, transA: Bool, transB: Bool, m: Int, n: Int, k:
     precondition(ldc >= max(1, n), "sgemm: ldc \(ldc) too small (n=\(n))")
     precondition(max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), "sgemm: size exceeds 32-bit BLAS indices")
     if m == 0 || n == 0 { return }
+    if GEMMShapes.recording != nil {
+        GEMMShapes.recording![GEMMShape(transA: transA, transB: transB, m: m, n: n, k: k), default: 0] += 1
+    }
     let own: Bool
     switch path {
     case .own: own = ownGEMMAvailable
@@ -105,9 +108,62 @@ public func sgemm(path: GEMMPath, transA: Bool, transB: Bool, m: Int, n: Int, k:
 /// - Parameter count: at least 1.
 public func setBLASThreads(_ count: Int) {
     precondition(count >= 1, "setBLASThreads: count \(count) < 1")
+    precondition(count <= maximumBLASThreads, "setBLASThreads: count \(count) > \(maximumBLASThreads)")
     openblas_set_num_threads(Int32(count))
     cgemm_set_threads(Int32(count))
 }
 
+/// The most threads `setBLASThreads` accepts (our kernel's pool size).
+public var maximumBLASThreads: Int { Int(cgemm_max_threads()) }
+
 /// The number of threads OpenBLAS currently uses (`openblas_get_num_threads`).
 public var blasThreads: Int { Int(openblas_get_num_threads()) }
+
+/// The operand layout and sizes of one `sgemm` call: op(A) m × k, op(B) k × n.
+public struct GEMMShape: Hashable, Codable, Sendable, CustomStringConvertible {
+    public var transA: Bool, transB: Bool
+    public var m: Int, n: Int, k: Int
+
+    public init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int) {
+        (self.transA, self.transB, self.m, self.n, self.k) = (transA, transB, m, n, k)
+    }
+
+    public var description: String { "\(transA ? "T" : "N")\(transB ? "T" : "N") \(m)x\(n)x\(k)" }
+
+    /// How our kernel cuts this product among `threads` threads (Sources/CGEMM: `plan_grid`).
+    public func partition(threads: Int) -> GEMMPartition {
+        var plan = cgemm_partition()
+        cgemm_partition_of(m, n, k, Int32(threads), &plan)
+        return GEMMPartition(threads: Int(plan.threads), rowWays: Int(plan.row_ways), columnWays: Int(plan.col_ways),
+                             maxMultiplyAdds: plan.max_madds, meanMultiplyAdds: plan.mean_madds,
+                             maxPackedBytes: plan.max_packed_bytes, meanPackedBytes: plan.mean_packed_bytes)
+    }
+}
+
+/// A grid of `rowWays` × `columnWays` threads taking part in one product, with the work of one
+/// taking-part thread (largest and mean): multiply-adds and bytes packed (A, and its share of B).
+public struct GEMMPartition: Sendable {
+    public var threads: Int, rowWays: Int, columnWays: Int
+    public var maxMultiplyAdds: Double, meanMultiplyAdds: Double
+    public var maxPackedBytes: Double, meanPackedBytes: Double
+
+    /// Mean over max multiply-adds of the taking-part threads (1: perfectly even).
+    public var balance: Double { maxMultiplyAdds > 0 ? meanMultiplyAdds / maxMultiplyAdds : 1 }
+}
+
+/// The shapes of the `sgemm` calls a piece of code makes (the thread-partition model of
+/// `mtaf-mpi bench ops --plan-threads`).
+public enum GEMMShapes {
+    /// Calls per shape while `record` runs; nil otherwise. Only the recording thread may call
+    /// `sgemm` meanwhile (the model's GEMMs all run on the calling thread).
+    nonisolated(unsafe) static var recording: [GEMMShape: Int]?
+
+    /// Runs `body` and returns how many times it called `sgemm` with each shape.
+    public static func record(_ body: () -> Void) -> [GEMMShape: Int] {
+        precondition(recording == nil, "GEMMShapes.record: already recording")
+        recording = [:]
+        body()
+        defer { recording = nil }
+        return recording!
+    }
+}
