@@ -111,7 +111,8 @@ final class BatchNormTests: XCTestCase {
     }
 
     /// A fused ReLU (`appliesReLU`, `reluOutput`) gives, bit for bit, what the BatchNorm and a
-    /// separate ReLU give (the same float operations), in train and eval mode, NaN and −0 included.
+    /// separate ReLU give (the same float operations), in train and eval mode, NaN and −0 included;
+    /// so does a backward written over its output gradient (`overwritesGradInput`).
     func testFusedReLUMatchesSeparateOps() {
         let (n, c, h, w) = (2, 3, 5, 7)  // 35 per plane: SIMD blocks and a scalar tail
         let count = n * c * h * w
@@ -137,17 +138,25 @@ final class BatchNormTests: XCTestCase {
                 }
                 return y
             }
-            func backward(_ gradient: [Float], mask: [Float]?) -> [Float] {
-                var dx = [Float](repeating: 0.25, count: count)
+            // Accumulated into a tensor of `start`, or, without one, written over the output
+            // gradient in its own buffer.
+            func backward(_ gradient: [Float], mask: [Float]?, start: Float?) -> [Float] {
+                var dx = start.map { [Float](repeating: $0, count: count) } ?? gradient
                 mask.withOptionalPointer { u in
-                    if training {
-                        batchNormTrainBackwardData(gradInput: &dx, gradOutput: gradient, reluOutput: u,
-                                                   input: x, savedMean: mean, savedInvStd: invStd,
-                                                   weight: gamma, batch: n, channels: c, height: h, width: w)
-                    } else {
-                        batchNormEvalBackwardData(gradInput: &dx, gradOutput: gradient, reluOutput: u,
-                                                  runningVar: runningVar, weight: gamma,
-                                                  batch: n, channels: c, height: h, width: w)
+                    gradient.withUnsafeBufferPointer { g in
+                        dx.withUnsafeMutableBufferPointer { d in
+                            let dy = start == nil ? UnsafePointer(d.baseAddress!) : g.baseAddress!
+                            if training {
+                                batchNormTrainBackwardData(gradInput: d.baseAddress!, gradOutput: dy, reluOutput: u,
+                                                           overwritesGradInput: start == nil, input: x,
+                                                           savedMean: mean, savedInvStd: invStd, weight: gamma,
+                                                           batch: n, channels: c, height: h, width: w)
+                            } else {
+                                batchNormEvalBackwardData(gradInput: d.baseAddress!, gradOutput: dy, reluOutput: u,
+                                                          overwritesGradInput: start == nil, runningVar: runningVar,
+                                                          weight: gamma, batch: n, channels: c, height: h, width: w)
+                            }
+                        }
                     }
                 }
                 return dx
@@ -159,8 +168,13 @@ final class BatchNormTests: XCTestCase {
             XCTAssertTrue(fused.contains(0) && fused.contains { $0 > 0 })
             var masked = dy
             reluBackwardDataInPlace(gradient: &masked, input: separate, count: count)
-            XCTAssertEqual(backward(dy, mask: fused).map(\.bitPattern),
-                           backward(masked, mask: nil).map(\.bitPattern), "backward, training \(training)")
+            XCTAssertEqual(backward(dy, mask: fused, start: 0.25).map(\.bitPattern),
+                           backward(masked, mask: nil, start: 0.25).map(\.bitPattern), "backward, training \(training)")
+            // Written in place = accumulated into zeros (−0 becomes +0 either way).
+            let inPlace = backward(dy, mask: fused, start: nil)
+            XCTAssertEqual(inPlace.map(\.bitPattern),
+                           backward(masked, mask: nil, start: 0).map(\.bitPattern), "in place, training \(training)")
+            XCTAssertFalse(inPlace.contains { $0 == 0 && $0.sign == .minus })
         }
     }
 }

@@ -146,19 +146,26 @@ public final class BatchNorm2dLayer {
     /// frozen), through the fused ReLU first when the forward applied one.
     ///
     /// - Parameters:
-    ///   - gradOutput: [N, C, H, W] (not modified).
+    ///   - gradOutput: [N, C, H, W] (not modified unless `overwritingGradOutput`).
     ///   - gradInput: [N, C, H, W] to accumulate into, or nil for a new one.
+    ///   - overwritingGradOutput: write the input gradient into `gradOutput` itself (only
+    ///     without `gradInput`; for an output gradient nothing reads afterwards).
     ///   - release: drop the retained tensors afterwards.
-    /// - Returns: the input gradient (`gradInput` itself when given).
+    /// - Returns: the input gradient (`gradInput` or `gradOutput` itself when given or overwritten).
     @discardableResult
     public func backward(_ gradOutput: Tensor, accumulatingInto gradInput: Tensor? = nil,
-                         release: Bool = true) -> Tensor {
+                         overwritingGradOutput: Bool = false, release: Bool = true) -> Tensor {
+        precondition(!(overwritingGradOutput && gradInput != nil),
+                     "BatchNorm2dLayer \(key): cannot both overwrite the output gradient and accumulate")
         precondition(savedInput != nil, "BatchNorm2dLayer \(key): backward without a retained forward")
         let input = savedInput!
         let (n, h, w) = checkInput(input)
         precondition(gradOutput.shape == input.shape,
                      "BatchNorm2dLayer \(key): gradOutput \(gradOutput.shape) is not \(input.shape)")
-        let gx = gradInput ?? Tensor(shape: input.shape)
+        // A fresh gradient starts at 0, so it may be written rather than accumulated into, in
+        // the output gradient's own buffer when that is allowed (no allocation, no zeroing).
+        let gx = gradInput ?? (overwritingGradOutput ? gradOutput : Tensor(shape: input.shape))
+        let overwrite = gradInput == nil
         func run(reluOutput: UnsafePointer<Float>?) {
             gx.withUnsafeMutableBufferPointer { dx in
                 gradOutput.withUnsafeBufferPointer { gy in
@@ -169,14 +176,16 @@ public final class BatchNorm2dLayer {
                                     savedInvStd.withUnsafeBufferPointer { invStd in
                                         batchNormTrainBackwardData(
                                             gradInput: dx.baseAddress!, gradOutput: gy.baseAddress!,
-                                            reluOutput: reluOutput, input: x.baseAddress!,
+                                            reluOutput: reluOutput, overwritesGradInput: overwrite,
+                                            input: x.baseAddress!,
                                             savedMean: mean.baseAddress!, savedInvStd: invStd.baseAddress!,
                                             weight: p[0], batch: n, channels: channels, height: h, width: w)
                                     }
                                 }
                             } else {
                                 batchNormEvalBackwardData(gradInput: dx.baseAddress!, gradOutput: gy.baseAddress!,
-                                                          reluOutput: reluOutput, runningVar: p[1], weight: p[0],
+                                                          reluOutput: reluOutput, overwritesGradInput: overwrite,
+                                                          runningVar: p[1], weight: p[0],
                                                           batch: n, channels: channels, height: h, width: w)
                             }
                         }

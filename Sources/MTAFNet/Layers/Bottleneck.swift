@@ -130,9 +130,9 @@ public final class Bottleneck {
         }
         var t = bn3.backward(g, release: release)
         t = conv3.backward(t, computeWeightGradients: computeWeightGradients, release: release)!
-        t = bn2.backward(t, release: release)
+        t = bn2.backward(t, overwritingGradOutput: true, release: release)
         t = conv2.backward(t, computeWeightGradients: computeWeightGradients, release: release)!
-        t = bn1.backward(t, release: release)
+        t = bn1.backward(t, overwritingGradOutput: true, release: release)
         if computeInputGradient && gx == nil {
             gx = g  // identity shortcut: the output gradient (already read by bn3) is dx's first term
         }

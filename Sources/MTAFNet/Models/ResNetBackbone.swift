@@ -120,7 +120,7 @@ public final class ResNetBackbone {
         }
         g = maxPool.backward(g, release: release)
         // conv1's input gradient (w.r.t. the image) is never needed: only its weight gradient.
-        let gConv1 = bn1.backward(g, release: release)
+        let gConv1 = bn1.backward(g, overwritingGradOutput: true, release: release)
         conv1.backward(gConv1, computeWeightGradients: true, computeInputGradient: false, release: release)
     }
 

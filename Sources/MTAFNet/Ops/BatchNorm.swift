@@ -94,6 +94,14 @@ private func batchNormGradient(_ g: UnsafePointer<Float>, _ u: UnsafePointer<Flo
     return ui > 0 ? gi : 0
 }
 
+/// `dx = dx + v`, or, with `overwrite`, `dx = 0 + v`: what accumulating into a zeroed tensor
+/// gives (−0 included), written over whatever `dx` held (it may be the output gradient itself,
+/// already read at this element).
+@inline(__always)
+private func batchNormStore(_ dx: UnsafeMutablePointer<Float>, _ i: Int, _ v: Float, overwrite: Bool) {
+    dx[i] = overwrite ? 0 + v : dx[i] + v
+}
+
 /// Per-channel batch mean and UNBIASED variance of an NCHW batch: the statistics a train-mode
 /// forward feeds into the running-statistics EMA (what the distributed trainer allgathers).
 ///
@@ -218,11 +226,12 @@ public func batchNormTrainForward(output: UnsafeMutablePointer<Float>,
 }
 
 /// One channel of `batchNormTrainBackwardData`; `masked` as in `batchNormGradient` (`u` unused
-/// without it).
+/// without it), `overwrite` as in `batchNormStore`.
 @inline(__always)
 private func batchNormTrainBackwardChannel(_ ch: Int, gradInput: UnsafeMutablePointer<Float>,
                                            gradOutput: UnsafePointer<Float>,
                                            reluOutput u: UnsafePointer<Float>, masked: Bool,
+                                           overwrite: Bool,
                                            input: UnsafePointer<Float>,
                                            savedMean: UnsafePointer<Float>,
                                            savedInvStd: UnsafePointer<Float>,
@@ -260,7 +269,8 @@ private func batchNormTrainBackwardChannel(_ ch: Int, gradInput: UnsafeMutablePo
         let off = (b * c + ch) * hw
         let g = gradOutput + off, x = input + off, uc = u + off, dx = gradInput + off
         for i in 0..<hw {
-            dx[i] += a * batchNormGradient(g, uc, i, masked: masked) + bcoef * (x[i] - mu) + k
+            let v = a * batchNormGradient(g, uc, i, masked: masked) + bcoef * (x[i] - mu) + k
+            batchNormStore(dx, i, v, overwrite: overwrite)
         }
     }
 }
@@ -270,10 +280,12 @@ private func batchNormTrainBackwardChannel(_ ch: Int, gradInput: UnsafeMutablePo
 /// means over N, H, W per channel.
 ///
 /// - Parameters:
-///   - gradInput: [N, C, H, W], accumulated into.
+///   - gradInput: [N, C, H, W], accumulated into (written with `overwritesGradInput`).
 ///   - gradOutput: [N, C, H, W].
 ///   - reluOutput: [N, C, H, W] or nil; when given (the forward applied a ReLU, this is its
 ///     output), dy = gradOutput·(reluOutput > 0): the ReLU's backward, in the same passes.
+///   - overwritesGradInput: write `gradInput` as if it had been zero (it may then be
+///     `gradOutput` itself: the input gradient replaces the output gradient in its buffer).
 ///   - input: [N, C, H, W], the forward's input.
 ///   - savedMean: [C], from `batchNormTrainForward`.
 ///   - savedInvStd: [C], from `batchNormTrainForward`.
@@ -287,6 +299,7 @@ private func batchNormTrainBackwardChannel(_ ch: Int, gradInput: UnsafeMutablePo
 public func batchNormTrainBackwardData(gradInput: UnsafeMutablePointer<Float>,
                                        gradOutput: UnsafePointer<Float>,
                                        reluOutput: UnsafePointer<Float>? = nil,
+                                       overwritesGradInput: Bool = false,
                                        input: UnsafePointer<Float>,
                                        savedMean: UnsafePointer<Float>,
                                        savedInvStd: UnsafePointer<Float>,
@@ -297,18 +310,21 @@ public func batchNormTrainBackwardData(gradInput: UnsafeMutablePointer<Float>,
     nonisolated(unsafe) let gradInput = gradInput, gradOutput = gradOutput, reluOutput = reluOutput
     nonisolated(unsafe) let input = input, savedMean = savedMean, savedInvStd = savedInvStd
     nonisolated(unsafe) let weight = weight
+    // Each (masked, overwrite) pair as its own inlined loop, the choice made once per channel.
+    @inline(__always)
+    func channel(_ ch: Int, masked: Bool, overwrite: Bool) {
+        batchNormTrainBackwardChannel(ch, gradInput: gradInput, gradOutput: gradOutput,
+                                      reluOutput: reluOutput ?? gradOutput, masked: masked,
+                                      overwrite: overwrite, input: input, savedMean: savedMean,
+                                      savedInvStd: savedInvStd, weight: weight, n: n, c: c, hw: hw)
+    }
     parallelFor(chunks: c, work: 5 * n * c * hw) { channels in
         for ch in channels {
-            if let u = reluOutput {
-                batchNormTrainBackwardChannel(ch, gradInput: gradInput, gradOutput: gradOutput,
-                                              reluOutput: u, masked: true, input: input,
-                                              savedMean: savedMean, savedInvStd: savedInvStd,
-                                              weight: weight, n: n, c: c, hw: hw)
-            } else {
-                batchNormTrainBackwardChannel(ch, gradInput: gradInput, gradOutput: gradOutput,
-                                              reluOutput: gradOutput, masked: false, input: input,
-                                              savedMean: savedMean, savedInvStd: savedInvStd,
-                                              weight: weight, n: n, c: c, hw: hw)
+            switch (reluOutput != nil, overwritesGradInput) {
+            case (true, true): channel(ch, masked: true, overwrite: true)
+            case (true, false): channel(ch, masked: true, overwrite: false)
+            case (false, true): channel(ch, masked: false, overwrite: true)
+            case (false, false): channel(ch, masked: false, overwrite: false)
             }
         }
     }
@@ -359,10 +375,11 @@ public func batchNormEvalForward(output: UnsafeMutablePointer<Float>,
 /// Eval-mode BatchNorm data gradient: `gradInput += dy·weight/√(runningVar + eps)`.
 ///
 /// - Parameters:
-///   - gradInput: [N, C, H, W], accumulated into.
+///   - gradInput: [N, C, H, W], accumulated into (written with `overwritesGradInput`).
 ///   - gradOutput: [N, C, H, W].
 ///   - reluOutput: [N, C, H, W] or nil; as in `batchNormTrainBackwardData`
 ///     (dy = gradOutput·(reluOutput > 0), else dy = gradOutput).
+///   - overwritesGradInput: as in `batchNormTrainBackwardData` (`gradInput` may be `gradOutput`).
 ///   - runningVar: [C], as used by the forward.
 ///   - weight: [C].
 ///   - eps: 1e-5.
@@ -375,6 +392,7 @@ public func batchNormEvalForward(output: UnsafeMutablePointer<Float>,
 public func batchNormEvalBackwardData(gradInput: UnsafeMutablePointer<Float>,
                                       gradOutput: UnsafePointer<Float>,
                                       reluOutput: UnsafePointer<Float>? = nil,
+                                      overwritesGradInput: Bool = false,
                                       runningVar: UnsafePointer<Float>,
                                       weight: UnsafePointer<Float>, eps: Double = 1e-5,
                                       batch n: Int, channels c: Int, height h: Int,
@@ -388,10 +406,16 @@ public func batchNormEvalBackwardData(gradInput: UnsafeMutablePointer<Float>,
             for b in 0..<n {
                 let off = (b * c + ch) * hw
                 let g = gradOutput + off, dx = gradInput + off
-                if let u = reluOutput.map({ $0 + off }) {
-                    for i in 0..<hw { dx[i] += batchNormGradient(g, u, i, masked: true) * scale }
-                } else {
-                    for i in 0..<hw { dx[i] += g[i] * scale }
+                let u = (reluOutput ?? gradOutput) + off
+                switch (reluOutput != nil, overwritesGradInput) {
+                case (true, true):
+                    for i in 0..<hw { batchNormStore(dx, i, batchNormGradient(g, u, i, masked: true) * scale, overwrite: true) }
+                case (true, false):
+                    for i in 0..<hw { batchNormStore(dx, i, batchNormGradient(g, u, i, masked: true) * scale, overwrite: false) }
+                case (false, true):
+                    for i in 0..<hw { batchNormStore(dx, i, g[i] * scale, overwrite: true) }
+                case (false, false):
+                    for i in 0..<hw { batchNormStore(dx, i, g[i] * scale, overwrite: false) }
                 }
             }
         }
