@@ -1,6 +1,6 @@
 // The project's parallel loops for the work outside the GEMM (im2col/col2im, BatchNorm, ReLU,
-// resize, softmax, losses, max-pool, bias gradients), on Dispatch's worker threads. The GEMM has
-// its own pool (Sources/CGEMM).
+// resize, softmax, losses, max-pool, bias gradients), on the threads of `ParallelWorkers`. The
+// GEMM has its own pool (Sources/CGEMM).
 //
 // Results never depend on the thread count. An op cuts its problem into chunks of its own choice
 // (a channel, a plane, a block of pixels, a run of elements) whose number and bounds follow from
@@ -8,7 +8,6 @@
 // order, whichever thread that is; a sum over the problem (`parallelSum`) is formed per chunk and
 // the chunk sums are then added in chunk order. The threads only decide who computes which chunk.
 
-import Dispatch
 import Synchronization
 
 /// Work (floats touched) below which a loop stays on the calling thread: waking workers would
@@ -34,9 +33,8 @@ func parallelFor(chunks: Int, work: Int, _ body: (Range<Int>) -> Void) {
     // thread the OS holds back (other processes on the cores) leaves its share to the others.
     let run = max(1, chunks / (4 * threads))
     let next = Atomic<Int>(0)
-    nonisolated(unsafe) let body = body
-    // `concurrentPerform` returns only when every thread is done.
-    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+    // `run` returns only when every thread is done.
+    ParallelWorkers.shared.run(threads) { _ in
         while true {
             let start = next.wrappingAdd(run, ordering: .relaxed).oldValue
             if start >= chunks { return }
