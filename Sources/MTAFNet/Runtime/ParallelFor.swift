@@ -22,7 +22,8 @@ let parallelMinimumWork = 1 << 15
 ///   - chunks: the number of chunks (the op's own unit of work).
 ///   - work: floats touched by the whole loop, for the single-thread threshold.
 ///   - body: computes every chunk of its run; a chunk's result must not depend on the run it
-///     came in (runs differ with the thread count). Runs touch disjoint memory.
+///     came in (runs differ with the thread count). Runs touch disjoint memory. `body` may be
+///     called from several threads at once, or (pool busy) from the calling thread only.
 func parallelFor(chunks: Int, work: Int, _ body: (Range<Int>) -> Void) {
     let threads = min(blasThreads, chunks)
     if threads <= 1 || work < parallelMinimumWork {
@@ -31,14 +32,14 @@ func parallelFor(chunks: Int, work: Int, _ body: (Range<Int>) -> Void) {
     }
     // Runs of about a quarter of an even share, taken in turn from a shared counter, so that a
     // thread the OS holds back (other processes on the cores) leaves its share to the others.
-    let run = max(1, chunks / (4 * threads))
+    let runLength = max(1, chunks / (4 * threads))
     let next = Atomic<Int>(0)
     // `run` returns only when every thread is done.
     ParallelWorkers.shared.run(threads) { _ in
         while true {
-            let start = next.wrappingAdd(run, ordering: .relaxed).oldValue
+            let start = next.wrappingAdd(runLength, ordering: .relaxed).oldValue
             if start >= chunks { return }
-            body(start..<min(chunks, start + run))
+            body(start..<min(chunks, start + runLength))
         }
     }
 }

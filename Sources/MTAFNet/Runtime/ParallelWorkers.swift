@@ -17,6 +17,8 @@ final class ParallelWorkers: @unchecked Sendable {
     /// The process's pool.
     static let shared = ParallelWorkers()
 
+    /// Held by the thread whose job the pool runs.
+    private let jobLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     // Everything below is guarded by `lock`.
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -33,19 +35,27 @@ final class ParallelWorkers: @unchecked Sendable {
     private var job: ((Int) -> Void)?
 
     private init() {
+        pthread_mutex_init(jobLock, nil)
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(finished, nil)
     }
 
     /// Calls `body(0)` on the calling thread and `body(1)`…`body(count − 1)` on workers, and
-    /// returns when every call has returned. One job at a time (callers are the model's thread).
+    /// returns when every call has returned. While the pool runs another job (another thread's,
+    /// or a job calling `run` again from inside), the calling thread makes every call itself,
+    /// in index order.
     ///
     /// - Parameters:
     ///   - count: the number of threads, ≥ 1.
     ///   - body: called once per thread index.
     func run(_ count: Int, _ body: (Int) -> Void) {
         precondition(count >= 1, "ParallelWorkers: count \(count) < 1")
+        guard count > 1, pthread_mutex_trylock(jobLock) == 0 else {
+            for index in 0..<count { body(index) }
+            return
+        }
+        defer { pthread_mutex_unlock(jobLock) }
         withoutActuallyEscaping(body) { body in
             pthread_mutex_lock(lock)
             while started < count - 1 { startWorker(index: started + 1) }
