@@ -128,7 +128,8 @@ public final class Bottleneck {
             gradInput.accumulate(g)
             gx = gradInput
         }
-        var t = bn3.backward(g, release: release)
+        // With a downsample branch nothing reads g after bn3 (the identity shortcut reuses it).
+        var t = bn3.backward(g, overwritingGradOutput: downsample != nil, release: release)
         t = conv3.backward(t, computeWeightGradients: computeWeightGradients, release: release)!
         t = bn2.backward(t, overwritingGradOutput: true, release: release)
         t = conv2.backward(t, computeWeightGradients: computeWeightGradients, release: release)!
