@@ -109,4 +109,82 @@ final class BatchNormTests: XCTestCase {
             XCTAssertEqual(Double(dx[k]), 1 + s * Double(dy[k]), accuracy: 1e-5)
         }
     }
+
+    /// A fused ReLU (`appliesReLU`, `reluOutput`) gives, bit for bit, what the BatchNorm and a
+    /// separate ReLU give (the same float operations), in train and eval mode, NaN and −0 included;
+    /// so does a backward written over its output gradient (`overwritesGradInput`).
+    func testFusedReLUMatchesSeparateOps() {
+        let (n, c, h, w) = (2, 3, 5, 7)  // 35 per plane: SIMD blocks and a scalar tail
+        let count = n * c * h * w
+        var random = RandomStream(seed: 31)
+        let x = random.floats(count, -1, 2)
+        var dy = random.floats(count)
+        dy[4] = -0.0; dy[9] = .nan
+        let gamma = random.floats(c, 0.5, 1.5), beta = random.floats(c)
+        let runningMean = random.floats(c), runningVar = random.floats(c, 0.5, 2)
+        for training in [true, false] {
+            var mean = [Float](repeating: 0, count: c), invStd = mean
+            func forward(_ relu: Bool) -> [Float] {
+                var y = [Float](repeating: 0, count: count)
+                if training {
+                    batchNormTrainForward(output: &y, savedMean: &mean, savedInvStd: &invStd,
+                                          batchUnbiasedVariance: nil, runningMean: nil, runningVar: nil,
+                                          input: x, weight: gamma, bias: beta, appliesReLU: relu,
+                                          batch: n, channels: c, height: h, width: w)
+                } else {
+                    batchNormEvalForward(output: &y, input: x, runningMean: runningMean, runningVar: runningVar,
+                                         weight: gamma, bias: beta, appliesReLU: relu,
+                                         batch: n, channels: c, height: h, width: w)
+                }
+                return y
+            }
+            // Accumulated into a tensor of `start`, or, without one, written over the output
+            // gradient in its own buffer.
+            func backward(_ gradient: [Float], mask: [Float]?, start: Float?) -> [Float] {
+                var dx = start.map { [Float](repeating: $0, count: count) } ?? gradient
+                mask.withOptionalPointer { u in
+                    gradient.withUnsafeBufferPointer { g in
+                        dx.withUnsafeMutableBufferPointer { d in
+                            let dy = start == nil ? UnsafePointer(d.baseAddress!) : g.baseAddress!
+                            if training {
+                                batchNormTrainBackwardData(gradInput: d.baseAddress!, gradOutput: dy, reluOutput: u,
+                                                           overwritesGradInput: start == nil, input: x,
+                                                           savedMean: mean, savedInvStd: invStd, weight: gamma,
+                                                           batch: n, channels: c, height: h, width: w)
+                            } else {
+                                batchNormEvalBackwardData(gradInput: d.baseAddress!, gradOutput: dy, reluOutput: u,
+                                                          overwritesGradInput: start == nil, runningVar: runningVar,
+                                                          weight: gamma, batch: n, channels: c, height: h, width: w)
+                            }
+                        }
+                    }
+                }
+                return dx
+            }
+            var separate = forward(false)
+            reluForwardInPlace(values: &separate, count: count)
+            let fused = forward(true)
+            XCTAssertEqual(fused.map(\.bitPattern), separate.map(\.bitPattern), "forward, training \(training)")
+            XCTAssertTrue(fused.contains(0) && fused.contains { $0 > 0 })
+            var masked = dy
+            reluBackwardDataInPlace(gradient: &masked, input: separate, count: count)
+            XCTAssertEqual(backward(dy, mask: fused, start: 0.25).map(\.bitPattern),
+                           backward(masked, mask: nil, start: 0.25).map(\.bitPattern), "backward, training \(training)")
+            // Written in place = accumulated into zeros (−0 becomes +0 either way).
+            let inPlace = backward(dy, mask: fused, start: nil)
+            XCTAssertEqual(inPlace.map(\.bitPattern),
+                           backward(masked, mask: nil, start: 0).map(\.bitPattern), "in place, training \(training)")
+            XCTAssertFalse(inPlace.contains { $0 == 0 && $0.sign == .minus })
+        }
+    }
+}
+
+private extension Optional where Wrapped == [Float] {
+    /// Calls `body` with a pointer to the array's elements, or nil.
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress!) }
+        case .none: return body(nil)
+        }
+    }
 }

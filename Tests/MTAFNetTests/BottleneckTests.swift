@@ -59,4 +59,17 @@ final class ReLULayerTests: XCTestCase {
         }
         XCTAssertEqual(g.scalars.map(\.bitPattern), expectedGrad.map(\.bitPattern))
     }
+
+    /// The fused residual sum (`adding:`) equals `accumulate` then the ReLU, bit for bit.
+    func testResidualSumMatchesAccumulateThenReLU() {
+        var random = RandomStream(seed: 6)
+        let values = random.floats(37), residual = random.floats(37)
+        let fused = Tensor(shape: [37], values: values)
+        ReLULayer().forward(fused, adding: Tensor(shape: [37], values: residual), retain: false)
+        let separate = Tensor(shape: [37], values: values)
+        separate.accumulate(Tensor(shape: [37], values: residual))
+        ReLULayer().forward(separate, retain: false)
+        XCTAssertEqual(fused.scalars.map(\.bitPattern), separate.scalars.map(\.bitPattern))
+        XCTAssertTrue(fused.scalars.contains(0) && fused.scalars.contains { $0 > 0 })
+    }
 }

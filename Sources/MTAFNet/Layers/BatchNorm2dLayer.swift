@@ -4,7 +4,8 @@
 //
 // Sizes: N batch, C channels, H×W map. Input and output [N, C, H, W]; every per-channel
 // vector [C]. What the backward needs from the forward: the input (a reference), the batch
-// mean and 1/√(σ²_B + eps) (train mode), or nothing beyond the running variance (eval mode).
+// mean and 1/√(σ²_B + eps) (train mode), or nothing beyond the running variance (eval mode);
+// with a fused ReLU (`appliesReLU`) also the output (a reference), whose sign is the ReLU's mask.
 
 /// BatchNorm2d (eps 1e-5, momentum 0.1) with explicit forward and backward (design §2).
 ///
@@ -40,6 +41,7 @@ public final class BatchNorm2dLayer {
     public let lastBatchUnbiasedVariance: Tensor
     private let savedInvStd: Tensor
     private var savedInput: Tensor?
+    private var savedReLUOutput: Tensor?
     private var savedTraining = false
 
     /// Registers weight, bias, running_mean, running_var (in `store`) and num_batches_tracked
@@ -83,16 +85,19 @@ public final class BatchNorm2dLayer {
     /// Whether a forward's input is held for a backward.
     public var hasRetainedForward: Bool { savedInput != nil }
 
-    /// Normalizes `input` with the batch statistics (training) or the running statistics (eval).
+    /// Normalizes `input` with the batch statistics (training) or the running statistics (eval),
+    /// optionally followed by a ReLU in the same pass (`nn.ReLU` after the BatchNorm; its
+    /// backward then runs inside this layer's `backward`).
     ///
     /// - Parameters:
     ///   - input: [N, C, H, W].
     ///   - training: train mode (batch statistics, EMA unless deferred) or eval mode.
-    ///   - retain: keep `input` (by reference) for `backward`.
+    ///   - retain: keep `input` (and, with `appliesReLU`, the output) by reference for `backward`.
     ///   - overwritingInput: write the result into `input` itself (only without `retain`).
+    ///   - appliesReLU: return max(BN(input), 0).
     /// - Returns: [N, C, H, W] (`input` itself when overwriting).
     public func forward(_ input: Tensor, training: Bool, retain: Bool,
-                        overwritingInput: Bool = false) -> Tensor {
+                        overwritingInput: Bool = false, appliesReLU: Bool = false) -> Tensor {
         precondition(!(retain && overwritingInput), "BatchNorm2dLayer \(key): cannot retain an overwritten input")
         let (n, h, w) = checkInput(input)
         let output = overwritingInput ? input : Tensor(shape: input.shape)
@@ -109,6 +114,7 @@ public final class BatchNorm2dLayer {
                                         batchUnbiasedVariance: variance.baseAddress!,
                                         runningMean: nil, runningVar: nil,
                                         input: x.baseAddress!, weight: p[0], bias: p[1],
+                                        appliesReLU: appliesReLU,
                                         batch: n, channels: channels, height: h, width: w)
                                 }
                             }
@@ -116,8 +122,8 @@ public final class BatchNorm2dLayer {
                     } else {
                         batchNormEvalForward(output: y.baseAddress!, input: x.baseAddress!,
                                              runningMean: p[2], runningVar: p[3], weight: p[0],
-                                             bias: p[1], batch: n, channels: channels,
-                                             height: h, width: w)
+                                             bias: p[1], appliesReLU: appliesReLU,
+                                             batch: n, channels: channels, height: h, width: w)
                     }
                 }
             }
@@ -131,56 +137,76 @@ public final class BatchNorm2dLayer {
             }
         }
         savedInput = retain ? input : nil
+        savedReLUOutput = retain && appliesReLU ? output : nil
         savedTraining = training
         return output
     }
 
-    /// Backward of the last retained forward (data gradient only: the affine parameters are frozen).
+    /// Backward of the last retained forward (data gradient only: the affine parameters are
+    /// frozen), through the fused ReLU first when the forward applied one.
     ///
     /// - Parameters:
-    ///   - gradOutput: [N, C, H, W] (not modified).
+    ///   - gradOutput: [N, C, H, W] (not modified unless `overwritingGradOutput`).
     ///   - gradInput: [N, C, H, W] to accumulate into, or nil for a new one.
-    ///   - release: drop the retained input afterwards.
-    /// - Returns: the input gradient (`gradInput` itself when given).
+    ///   - overwritingGradOutput: write the input gradient into `gradOutput` itself (only
+    ///     without `gradInput`; for an output gradient nothing reads afterwards).
+    ///   - release: drop the retained tensors afterwards.
+    /// - Returns: the input gradient (`gradInput` or `gradOutput` itself when given or overwritten).
     @discardableResult
     public func backward(_ gradOutput: Tensor, accumulatingInto gradInput: Tensor? = nil,
-                         release: Bool = true) -> Tensor {
+                         overwritingGradOutput: Bool = false, release: Bool = true) -> Tensor {
+        precondition(!(overwritingGradOutput && gradInput != nil),
+                     "BatchNorm2dLayer \(key): cannot both overwrite the output gradient and accumulate")
         precondition(savedInput != nil, "BatchNorm2dLayer \(key): backward without a retained forward")
         let input = savedInput!
         let (n, h, w) = checkInput(input)
         precondition(gradOutput.shape == input.shape,
                      "BatchNorm2dLayer \(key): gradOutput \(gradOutput.shape) is not \(input.shape)")
-        let gx = gradInput ?? Tensor(shape: input.shape)
-        gx.withUnsafeMutableBufferPointer { dx in
-            gradOutput.withUnsafeBufferPointer { gy in
-                input.withUnsafeBufferPointer { x in
-                    store.withValuePointers([weight, runningVar]) { p in
-                        if savedTraining {
-                            lastBatchMean.withUnsafeBufferPointer { mean in
-                                savedInvStd.withUnsafeBufferPointer { invStd in
-                                    batchNormTrainBackwardData(
-                                        gradInput: dx.baseAddress!, gradOutput: gy.baseAddress!,
-                                        input: x.baseAddress!, savedMean: mean.baseAddress!,
-                                        savedInvStd: invStd.baseAddress!, weight: p[0],
-                                        batch: n, channels: channels, height: h, width: w)
+        // A fresh gradient starts at 0, so it may be written rather than accumulated into, in
+        // the output gradient's own buffer when that is allowed (no allocation, no zeroing).
+        let gx = gradInput ?? (overwritingGradOutput ? gradOutput : Tensor(shape: input.shape))
+        let overwrite = gradInput == nil
+        func run(reluOutput: UnsafePointer<Float>?) {
+            gx.withUnsafeMutableBufferPointer { dx in
+                gradOutput.withUnsafeBufferPointer { gy in
+                    input.withUnsafeBufferPointer { x in
+                        store.withValuePointers([weight, runningVar]) { p in
+                            if savedTraining {
+                                lastBatchMean.withUnsafeBufferPointer { mean in
+                                    savedInvStd.withUnsafeBufferPointer { invStd in
+                                        batchNormTrainBackwardData(
+                                            gradInput: dx.baseAddress!, gradOutput: gy.baseAddress!,
+                                            reluOutput: reluOutput, overwritesGradInput: overwrite,
+                                            input: x.baseAddress!,
+                                            savedMean: mean.baseAddress!, savedInvStd: invStd.baseAddress!,
+                                            weight: p[0], batch: n, channels: channels, height: h, width: w)
+                                    }
                                 }
+                            } else {
+                                batchNormEvalBackwardData(gradInput: dx.baseAddress!, gradOutput: gy.baseAddress!,
+                                                          reluOutput: reluOutput, overwritesGradInput: overwrite,
+                                                          runningVar: p[1], weight: p[0],
+                                                          batch: n, channels: channels, height: h, width: w)
                             }
-                        } else {
-                            batchNormEvalBackwardData(gradInput: dx.baseAddress!,
-                                                      gradOutput: gy.baseAddress!, runningVar: p[1],
-                                                      weight: p[0], batch: n, channels: channels,
-                                                      height: h, width: w)
                         }
                     }
                 }
             }
         }
-        if release { savedInput = nil }
+        if let output = savedReLUOutput {
+            output.withUnsafeBufferPointer { run(reluOutput: $0.baseAddress!) }
+        } else {
+            run(reluOutput: nil)
+        }
+        if release { releaseActivations() }
         return gx
     }
 
-    /// Drops the retained input without a backward.
-    public func releaseActivations() { savedInput = nil }
+    /// Drops the retained tensors without a backward.
+    public func releaseActivations() {
+        savedInput = nil
+        savedReLUOutput = nil
+    }
 
     /// Applies one running-statistics EMA step (momentum 0.1) from given batch statistics and
     /// adds 1 to `numBatchesTracked`: what a train-mode forward does when not deferred.

@@ -4,22 +4,24 @@
 // Sizes: N batch, Cin = inplanes, P = planes, 4P output channels; input [N, Cin, H, W],
 // output [N, 4P, Ho, Wo] with Ho = ⌊(H − 1)/stride⌋ + 1. Tensors held for the backward (all by
 // reference): x (conv1's and the downsample's input), conv outputs t1, t2, t3, td (BN inputs),
-// the ReLU outputs u1, u2 (conv2's, conv3's inputs) and the block output (the last ReLU's mask).
+// the ReLU outputs u1, u2 (conv2's, conv3's inputs; bn1 and bn2 apply those ReLUs and hold them
+// as their masks) and the block output (the last ReLU's mask).
 
 /// One bottleneck block with explicit forward and backward (design §2).
 /// Spec §2.2, §2.3 (upstream `Bottleneck`).
 public final class Bottleneck {
     public let key: String
     public let conv1: Conv2dLayer
+    /// bn1 followed by its ReLU (`appliesReLU`).
     public let bn1: BatchNorm2dLayer
-    public let relu1 = ReLULayer()
     public let conv2: Conv2dLayer
+    /// bn2 followed by its ReLU (`appliesReLU`).
     public let bn2: BatchNorm2dLayer
-    public let relu2 = ReLULayer()
     public let conv3: Conv2dLayer
     public let bn3: BatchNorm2dLayer
     /// `downsample.0` (1×1 conv, stage stride) and `downsample.1` (BN), when present.
     public let downsample: (conv: Conv2dLayer, bn: BatchNorm2dLayer)?
+    /// The residual sum and the last ReLU.
     public let relu3 = ReLULayer()
     private var inputShape: [Int]?
 
@@ -84,20 +86,17 @@ public final class Bottleneck {
     public func forward(_ x: Tensor, training: Bool, retain: Bool) -> Tensor {
         let inPlace = !retain
         var t = conv1.forward(x, retain: retain)
-        t = bn1.forward(t, training: training, retain: retain, overwritingInput: inPlace)
-        relu1.forward(t, retain: retain)
+        t = bn1.forward(t, training: training, retain: retain, overwritingInput: inPlace, appliesReLU: true)
         t = conv2.forward(t, retain: retain)
-        t = bn2.forward(t, training: training, retain: retain, overwritingInput: inPlace)
-        relu2.forward(t, retain: retain)
+        t = bn2.forward(t, training: training, retain: retain, overwritingInput: inPlace, appliesReLU: true)
         t = conv3.forward(t, retain: retain)
         let out = bn3.forward(t, training: training, retain: retain, overwritingInput: inPlace)
+        var residual = x
         if let (convD, bnD) = downsample {
             let d = convD.forward(x, retain: retain)
-            out.accumulate(bnD.forward(d, training: training, retain: retain, overwritingInput: inPlace))
-        } else {
-            out.accumulate(x)
+            residual = bnD.forward(d, training: training, retain: retain, overwritingInput: inPlace)
         }
-        relu3.forward(out, retain: retain)
+        relu3.forward(out, adding: residual, retain: retain)
         inputShape = retain ? x.shape : nil
         return out
     }
@@ -129,13 +128,12 @@ public final class Bottleneck {
             gradInput.accumulate(g)
             gx = gradInput
         }
-        var t = bn3.backward(g, release: release)
+        // With a downsample branch nothing reads g after bn3 (the identity shortcut reuses it).
+        var t = bn3.backward(g, overwritingGradOutput: downsample != nil, release: release)
         t = conv3.backward(t, computeWeightGradients: computeWeightGradients, release: release)!
-        relu2.backward(t, release: release)
-        t = bn2.backward(t, release: release)
+        t = bn2.backward(t, overwritingGradOutput: true, release: release)
         t = conv2.backward(t, computeWeightGradients: computeWeightGradients, release: release)!
-        relu1.backward(t, release: release)
-        t = bn1.backward(t, release: release)
+        t = bn1.backward(t, overwritingGradOutput: true, release: release)
         if computeInputGradient && gx == nil {
             gx = g  // identity shortcut: the output gradient (already read by bn3) is dx's first term
         }
@@ -149,8 +147,6 @@ public final class Bottleneck {
     public func releaseActivations() {
         for conv in convLayers { conv.releaseActivations() }
         for bn in batchNormLayers { bn.releaseActivations() }
-        relu1.releaseActivations()
-        relu2.releaseActivations()
         relu3.releaseActivations()
         inputShape = nil
     }

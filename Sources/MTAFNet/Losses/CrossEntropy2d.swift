@@ -3,7 +3,8 @@
 // Sizes: N = batch, C = classes, H×W = label size, HW = H·W. Logits [N, C, H, W] (already
 // upsampled to the label size), labels [N, H, W] (Int32), both contiguous. A pixel is kept iff
 // 0 ≤ label < 200; K = number of kept pixels in the whole batch. Per-pixel work runs on blocks
-// of up to `softmaxBlock` pixels with stack scratch; the loss sum is accumulated in Double.
+// of up to `softmaxBlock` pixels with stack scratch, in parallel; the loss is summed in Double
+// per block, and the block sums in block order (the same for any thread count).
 
 import Foundation
 
@@ -44,32 +45,32 @@ public func crossEntropy2dLoss(gradLogits: UnsafeMutablePointer<Float>?,
     }
     if kept == 0 { return 0 }
     let gradScale = Float(Double(scale) / Double(kept))
-    let blk = softmaxBlock
-    var total = 0.0
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: (c + 3) * blk) { scratch in
-        let maxima = scratch.baseAddress!, sums = maxima + blk, factors = sums + blk
-        let exps = factors + blk
-        for img in 0..<n {
-            let base = img * c * hw
-            var p0 = 0
-            while p0 < hw {
-                let b = min(blk, hw - p0)
-                let x = logits + base + p0
+    let blk = softmaxBlock, perImage = pixelBlocksPerImage(hw)
+    nonisolated(unsafe) let gradLogits = gradLogits, logits = logits, labels = labels
+    let total = parallelSum(chunks: n * perImage, work: 3 * n * c * hw) { blocks, partials in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: (c + 3) * blk) { scratch in
+            let maxima = scratch.baseAddress!, sums = maxima + blk, factors = sums + blk
+            let exps = factors + blk
+            for k in blocks {
+                let (img, p0, b) = pixelBlock(k, perImage: perImage, hw: hw)
+                let x = logits + img * c * hw + p0
                 let lab = labels + img * hw + p0
                 channelExpBlock(exps: exps, expStride: blk, maxima: maxima, sums: sums, x: x,
                                 hw: hw, channels: c, count: b)
+                var block = 0.0
                 for j in 0..<b {
                     let l = lab[j]
                     if crossEntropyKeeps(l) {
-                        total += Foundation.log(Double(sums[j])) + Double(maxima[j])
+                        block += Foundation.log(Double(sums[j])) + Double(maxima[j])
                             - Double(x[Int(l) * hw + j])
                         factors[j] = gradScale / sums[j]
                     } else {
                         factors[j] = 0
                     }
                 }
+                partials[k] = block
                 if let grad = gradLogits {
-                    let dx = grad + base + p0
+                    let dx = grad + img * c * hw + p0
                     for ch in 0..<c {
                         let ec = exps + ch * blk, dc = dx + ch * hw
                         for j in 0..<b { dc[j] += ec[j] * factors[j] }
@@ -78,7 +79,6 @@ public func crossEntropy2dLoss(gradLogits: UnsafeMutablePointer<Float>?,
                         dx[Int(lab[j]) * hw + j] -= gradScale
                     }
                 }
-                p0 += b
             }
         }
     }

@@ -1,8 +1,9 @@
 // ADVENT's MinEnt entropy loss of softmax(logits) (upstream `entropy_loss`).
 //
 // Sizes: N = batch, C = classes, H×W = spatial size, HW = H·W. Logits [N, C, H, W],
-// contiguous. Per-pixel work runs on blocks of up to `softmaxBlock` pixels with stack scratch;
-// the loss sum is accumulated in Double.
+// contiguous. Per-pixel work runs on blocks of up to `softmaxBlock` pixels with stack scratch,
+// in parallel; the loss is summed in Double per block, and the block sums in block order (the
+// same for any thread count).
 
 import Foundation
 
@@ -31,16 +32,15 @@ public func entropyLoss(gradLogits: UnsafeMutablePointer<Float>?, logits: Unsafe
     let gradScale = Float(Double(scale) / denominator)
     let eps = selfInformationEpsilon
     let ln2 = Float(M_LN2)
-    let blk = softmaxBlock
-    var total = 0.0
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: (2 * c + 3) * blk) { scratch in
-        let maxima = scratch.baseAddress!, sums = maxima + blk, dots = sums + blk
-        let probs = dots + blk, gp = probs + c * blk
-        for img in 0..<n {
-            let base = img * c * hw
-            var p0 = 0
-            while p0 < hw {
-                let b = min(blk, hw - p0)
+    let blk = softmaxBlock, perImage = pixelBlocksPerImage(hw)
+    nonisolated(unsafe) let gradLogits = gradLogits, logits = logits
+    let total = parallelSum(chunks: n * perImage, work: 3 * n * c * hw) { blocks, partials in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: (2 * c + 3) * blk) { scratch in
+            let maxima = scratch.baseAddress!, sums = maxima + blk, dots = sums + blk
+            let probs = dots + blk, gp = probs + c * blk
+            for k in blocks {
+                let (img, p0, b) = pixelBlock(k, perImage: perImage, hw: hw)
+                let base = img * c * hw
                 let x = logits + base + p0
                 channelExpBlock(exps: probs, expStride: blk, maxima: maxima, sums: sums, x: x,
                                 hw: hw, channels: c, count: b)
@@ -59,7 +59,7 @@ public func entropyLoss(gradLogits: UnsafeMutablePointer<Float>?, logits: Unsafe
                         dots[j] += d * p
                     }
                 }
-                total += block
+                partials[k] = block
                 if let grad = gradLogits {
                     let dx = grad + base + p0
                     for ch in 0..<c {
@@ -67,7 +67,6 @@ public func entropyLoss(gradLogits: UnsafeMutablePointer<Float>?, logits: Unsafe
                         for j in 0..<b { dc[j] += gradScale * pc[j] * (gc[j] - dots[j]) }
                     }
                 }
-                p0 += b
             }
         }
     }

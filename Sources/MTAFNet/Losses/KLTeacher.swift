@@ -3,7 +3,8 @@
 //
 // Sizes: N = batch, C = classes, H×W = spatial size, HW = H·W. Student and teacher logits are
 // [N, C, H, W], contiguous. Per-pixel work runs on blocks of up to `softmaxBlock` pixels with
-// stack scratch; per-pixel log-sum-exps and the loss sum are in Double.
+// stack scratch, in parallel; per-pixel log-sum-exps and the loss sum are in Double, the loss
+// summed per block and the block sums in block order (the same for any thread count).
 
 import Foundation
 
@@ -31,21 +32,21 @@ public func klTeacherLoss(gradStudent: UnsafeMutablePointer<Float>?,
     let elements = n * c * hw
     precondition(elements > 0, "KL loss of an empty tensor")
     let gradScale = Float(Double(scale) / Double(elements))
-    let blk = softmaxBlock
-    var total = 0.0
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: (2 * c + 4) * blk) { scratch in
-        let maxS = scratch.baseAddress!, sumS = maxS + blk, maxT = sumS + blk, sumT = maxT + blk
-        let expS = sumT + blk, expT = expS + c * blk
-        for img in 0..<n {
-            let base = img * c * hw
-            var p0 = 0
-            while p0 < hw {
-                let b = min(blk, hw - p0)
+    let blk = softmaxBlock, perImage = pixelBlocksPerImage(hw)
+    nonisolated(unsafe) let gradStudent = gradStudent, student = student, teacher = teacher
+    let total = parallelSum(chunks: n * perImage, work: 4 * n * c * hw) { blocks, partials in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: (2 * c + 4) * blk) { scratch in
+            let maxS = scratch.baseAddress!, sumS = maxS + blk, maxT = sumS + blk, sumT = maxT + blk
+            let expS = sumT + blk, expT = expS + c * blk
+            for k in blocks {
+                let (img, p0, b) = pixelBlock(k, perImage: perImage, hw: hw)
+                let base = img * c * hw
                 let s = student + base + p0, t = teacher + base + p0
                 channelExpBlock(exps: expS, expStride: blk, maxima: maxS, sums: sumS, x: s,
                                 hw: hw, channels: c, count: b)
                 channelExpBlock(exps: expT, expStride: blk, maxima: maxT, sums: sumT, x: t,
                                 hw: hw, channels: c, count: b)
+                var block = 0.0
                 for j in 0..<b {
                     // log p_c − log q_c = (t_c − lse_t) − (s_c − lse_s)
                     let shift = (Double(maxS[j]) + Foundation.log(Double(sumS[j])))
@@ -58,8 +59,9 @@ public func klTeacherLoss(gradStudent: UnsafeMutablePointer<Float>?,
                             pixel += p * (Double(t[ch * hw + j]) - Double(s[ch * hw + j]) + shift)
                         }
                     }
-                    total += pixel
+                    block += pixel
                 }
+                partials[k] = block
                 if let grad = gradStudent {
                     let dx = grad + base + p0
                     for j in 0..<b {
@@ -71,7 +73,6 @@ public func klTeacherLoss(gradStudent: UnsafeMutablePointer<Float>?,
                         for j in 0..<b { dc[j] += es[j] * sumS[j] - et[j] * sumT[j] }
                     }
                 }
-                p0 += b
             }
         }
     }

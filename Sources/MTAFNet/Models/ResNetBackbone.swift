@@ -10,8 +10,8 @@
 public final class ResNetBackbone {
     public let configuration: DeepLabV2Configuration
     public let conv1: Conv2dLayer
+    /// bn1 followed by the stem's ReLU (`appliesReLU`).
     public let bn1: BatchNorm2dLayer
-    public let relu = ReLULayer()
     public let maxPool = MaxPoolLayer()
     /// layer1…layer4, each a list of blocks.
     public let stages: [[Bottleneck]]
@@ -79,8 +79,7 @@ public final class ResNetBackbone {
     public func forward(_ input: Tensor, training: Bool, retain: Bool) -> (layer3: Tensor, layer4: Tensor) {
         precondition(input.rank == 4 && input.shape[1] == 3, "ResNetBackbone: input \(input.shape) is not [N, 3, H, W]")
         var x = conv1.forward(input, retain: retain)
-        x = bn1.forward(x, training: training, retain: retain, overwritingInput: !retain)
-        relu.forward(x, retain: retain)
+        x = bn1.forward(x, training: training, retain: retain, overwritingInput: !retain, appliesReLU: true)
         x = maxPool.forward(x, retain: retain)
         var layer3 = x
         for (s, blocks) in stages.enumerated() {
@@ -120,9 +119,8 @@ public final class ResNetBackbone {
             for block in stages[s].reversed() { g = block.backward(g, release: release)! }
         }
         g = maxPool.backward(g, release: release)
-        relu.backward(g, release: release)
         // conv1's input gradient (w.r.t. the image) is never needed: only its weight gradient.
-        let gConv1 = bn1.backward(g, release: release)
+        let gConv1 = bn1.backward(g, overwritingGradOutput: true, release: release)
         conv1.backward(gConv1, computeWeightGradients: true, computeInputGradient: false, release: release)
     }
 
@@ -130,7 +128,6 @@ public final class ResNetBackbone {
     public func releaseActivations() {
         conv1.releaseActivations()
         bn1.releaseActivations()
-        relu.releaseActivations()
         maxPool.releaseActivations()
         for blocks in stages { for block in blocks { block.releaseActivations() } }
     }

@@ -151,10 +151,14 @@ public func conv2dBackwardBias(gradBias: UnsafeMutablePointer<Float>,
                                gradOutput: UnsafePointer<Float>,
                                channels: Int, batch: Int, outputHeight: Int, outputWidth: Int) {
     let p = outputHeight * outputWidth
-    for c in 0..<channels {
-        var s: Float = 0
-        for n in 0..<batch { s += convPlaneSum(gradOutput + (n * channels + c) * p, p) }
-        gradBias[c] += s
+    nonisolated(unsafe) let gradBias = gradBias, gradOutput = gradOutput
+    // One channel per chunk: its sum runs on one thread in a fixed order.
+    parallelFor(chunks: channels, work: batch * channels * p) { chunk in
+        for c in chunk {
+            var s: Float = 0
+            for n in 0..<batch { s += convPlaneSum(gradOutput + (n * channels + c) * p, p) }
+            gradBias[c] += s
+        }
     }
 }
 
@@ -254,7 +258,7 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
             height: Int, width: Int, outH: Int, outW: Int, rows: Range<Int>) {
     let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW
     let pc = rows.count * outW, hw = height * width
-    parallelChunks(g.inChannels * kh, work: g.columnRows * pc) { units in
+    parallelFor(chunks: g.inChannels * kh, work: g.columnRows * pc) { units in
         for u in units {
             let c = u / kh, i = u % kh
             let ihOff = i * g.dilationH - g.padH
@@ -294,7 +298,7 @@ func col2im(_ gx: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ g:
             height: Int, width: Int, outH: Int, outW: Int, rows: Range<Int>) {
     let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW
     let pc = rows.count * outW, hw = height * width
-    parallelChunks(g.inChannels, work: g.columnRows * pc) { channels in
+    parallelFor(chunks: g.inChannels, work: g.columnRows * pc) { channels in
         for c in channels {
             let plane = gx + c * hw
             for i in 0..<kh {

@@ -9,6 +9,9 @@
 // rows/columns (padding never wins); the maximum is searched in row-major order with
 // "strictly greater, or NaN", so on ties the first element wins, and a NaN always wins (a later
 // NaN replaces an earlier one, as in PyTorch's CPU kernel).
+//
+// Parallel chunks (Runtime/ParallelFor): one output row of one plane in the forward, one plane in
+// the backward (overlapping windows scatter into shared input elements in a fixed order).
 
 /// Output length of a max-pool along one axis (PyTorch `pooling_output_shape`, dilation 1).
 ///
@@ -56,11 +59,13 @@ public func maxPoolForward(output: UnsafeMutablePointer<Float>,
     precondition(h * w <= Int(Int32.max), "max-pool plane too large for Int32 indices")
     let oh = maxPoolOutputSize(inputSize: h, kernel: k, stride: s, padding: p, ceilMode: ceilMode)
     let ow = maxPoolOutputSize(inputSize: w, kernel: k, stride: s, padding: p, ceilMode: ceilMode)
-    for plane in 0..<(n * c) {
-        let x = input + plane * h * w
-        let y = output + plane * oh * ow
-        let idx = argmax + plane * oh * ow
-        for i in 0..<oh {
+    nonisolated(unsafe) let output = output, argmax = argmax, input = input
+    parallelFor(chunks: n * c * oh, work: n * c * (h * w + 2 * oh * ow)) { rows in
+        for planeRow in rows {
+            let plane = planeRow / oh, i = planeRow % oh
+            let x = input + plane * h * w
+            let y = output + plane * oh * ow
+            let idx = argmax + plane * oh * ow
             let h0 = i * s - p
             let hStart = max(h0, 0), hEnd = min(h0 + k, h)
             for j in 0..<ow {
@@ -105,12 +110,15 @@ public func maxPoolBackwardData(gradInput: UnsafeMutablePointer<Float>,
                                 batch n: Int, channels c: Int, height h: Int, width w: Int,
                                 outputHeight oh: Int, outputWidth ow: Int) {
     let planeOut = oh * ow, planeIn = h * w
-    for plane in 0..<(n * c) {
-        let g = gradOutput + plane * planeOut
-        let idx = argmax + plane * planeOut
-        let dx = gradInput + plane * planeIn
-        for o in 0..<planeOut {
-            dx[Int(idx[o])] += g[o]
+    nonisolated(unsafe) let gradInput = gradInput, gradOutput = gradOutput, argmax = argmax
+    parallelFor(chunks: n * c, work: n * c * (planeIn + 2 * planeOut)) { planes in
+        for plane in planes {
+            let g = gradOutput + plane * planeOut
+            let idx = argmax + plane * planeOut
+            let dx = gradInput + plane * planeIn
+            for o in 0..<planeOut {
+                dx[Int(idx[o])] += g[o]
+            }
         }
     }
 }

@@ -5,7 +5,9 @@
 // Source coordinate of output (i, j): y = r_y·i, x = r_x·j with r_y = (h − 1)/(H − 1)
 // (0 when H = 1), r_x likewise; y0 = ⌊y⌋, y1 = y0 + 1 if y0 < h − 1 else y0, a = y − y0
 // (same for x with b). The weights are formed in Double and used as Float; the per-column
-// tables live in a stack buffer (no heap allocation).
+// tables live in a stack buffer (no heap allocation). Parallel chunks (Runtime/ParallelFor): one
+// output row of one plane in the forward; one plane in the backward (its rows scatter into
+// shared input rows, so a plane keeps its serial order).
 
 /// Source row/column of one output index: (i0, i1, λ) with the weight λ of i1.
 @inline(__always)
@@ -63,15 +65,17 @@ public func bilinearResizeForward(output: UnsafeMutablePointer<Float>,
                                   outputHeight oh: Int, outputWidth ow: Int) {
     precondition(h > 0 && w > 0 && oh > 0 && ow > 0, "empty bilinear resize")
     let ry = alignCornersRatio(inputSize: h, outputSize: oh)
+    nonisolated(unsafe) let output = output, input = input
     withColumnTables(inputWidth: w, outputWidth: ow) { cols, lambdas in
-        for plane in 0..<(n * c) {
-            let x = input + plane * h * w
-            let y = output + plane * oh * ow
-            for i in 0..<oh {
+        nonisolated(unsafe) let cols = cols, lambdas = lambdas
+        parallelFor(chunks: n * c * oh, work: 5 * n * c * oh * ow) { rows in
+            for row in rows {
+                let plane = row / oh, i = row % oh
+                let x = input + plane * h * w
                 let (y0, y1, a) = alignCornersSource(i, ratio: ry, inputSize: h)
                 let a0 = 1 - a
                 let r0 = x + y0 * w, r1 = x + y1 * w
-                let out = y + i * ow
+                let out = output + plane * oh * ow + i * ow
                 for j in 0..<ow {
                     let x0 = Int(cols[2 * j]), x1 = Int(cols[2 * j + 1])
                     let b = lambdas[j], b0 = 1 - b
@@ -103,23 +107,27 @@ public func bilinearResizeBackwardData(gradInput: UnsafeMutablePointer<Float>,
                                        outputHeight oh: Int, outputWidth ow: Int) {
     precondition(h > 0 && w > 0 && oh > 0 && ow > 0, "empty bilinear resize")
     let ry = alignCornersRatio(inputSize: h, outputSize: oh)
+    nonisolated(unsafe) let gradInput = gradInput, gradOutput = gradOutput
     withColumnTables(inputWidth: w, outputWidth: ow) { cols, lambdas in
-        for plane in 0..<(n * c) {
-            let dx = gradInput + plane * h * w
-            let g = gradOutput + plane * oh * ow
-            for i in 0..<oh {
-                let (y0, y1, a) = alignCornersSource(i, ratio: ry, inputSize: h)
-                let a0 = 1 - a
-                let r0 = dx + y0 * w, r1 = dx + y1 * w
-                let grow = g + i * ow
-                for j in 0..<ow {
-                    let x0 = Int(cols[2 * j]), x1 = Int(cols[2 * j + 1])
-                    let b = lambdas[j], b0 = 1 - b
-                    let v = grow[j]
-                    r0[x0] += a0 * b0 * v
-                    r0[x1] += a0 * b * v
-                    r1[x0] += a * b0 * v
-                    r1[x1] += a * b * v
+        nonisolated(unsafe) let cols = cols, lambdas = lambdas
+        parallelFor(chunks: n * c, work: 5 * n * c * oh * ow) { planes in
+            for plane in planes {
+                let dx = gradInput + plane * h * w
+                let g = gradOutput + plane * oh * ow
+                for i in 0..<oh {
+                    let (y0, y1, a) = alignCornersSource(i, ratio: ry, inputSize: h)
+                    let a0 = 1 - a
+                    let r0 = dx + y0 * w, r1 = dx + y1 * w
+                    let grow = g + i * ow
+                    for j in 0..<ow {
+                        let x0 = Int(cols[2 * j]), x1 = Int(cols[2 * j + 1])
+                        let b = lambdas[j], b0 = 1 - b
+                        let v = grow[j]
+                        r0[x0] += a0 * b0 * v
+                        r0[x1] += a0 * b * v
+                        r1[x0] += a * b0 * v
+                        r1[x1] += a * b * v
+                    }
                 }
             }
         }

@@ -4,12 +4,16 @@
 // Sizes: N = batch, C = channels (classes), H×W = spatial size, HW = H·W. Tensors are
 // [N, C, H, W], contiguous. I = −P ⊙ log2(P + 1e-30)/log2(C) with P = softmax over C; C maps,
 // not summed. log2(C) is computed in Double and used as Float (upstream divides a float32
-// tensor by a Python float).
+// tensor by a Python float). Parallel chunks: the softmax's pixel blocks, and runs of elements
+// for the elementwise map.
 
 import Foundation
 
 /// The constant 1e-30 added inside log2 (spec §4.1, §4.9).
 let selfInformationEpsilon: Float = 1e-30
+
+/// Elements per parallel chunk of the elementwise map.
+private let selfInformationChunk = 1 << 12
 
 /// log2(C) as the Float divisor of spec §4.1.
 @inline(__always)
@@ -35,9 +39,13 @@ public func selfInformationForward(output: UnsafeMutablePointer<Float>,
                            batch: n, channels: c, height: h, width: w)
     let l2c = log2Classes(c)
     let eps = selfInformationEpsilon
-    for i in 0..<(n * c * h * w) {
-        let p = probabilities[i]
-        output[i] = -(p * Foundation.log2(p + eps)) / l2c
+    let count = n * c * h * w, chunk = selfInformationChunk
+    nonisolated(unsafe) let output = output, probabilities = probabilities
+    parallelFor(chunks: (count + chunk - 1) / chunk, work: 2 * count) { chunks in
+        for i in (chunks.lowerBound * chunk)..<min(chunks.upperBound * chunk, count) {
+            let p = probabilities[i]
+            output[i] = -(p * Foundation.log2(p + eps)) / l2c
+        }
     }
 }
 
@@ -60,19 +68,18 @@ public func selfInformationBackwardData(gradLogits: UnsafeMutablePointer<Float>,
                                         probabilities: UnsafePointer<Float>,
                                         batch n: Int, channels c: Int, height h: Int,
                                         width w: Int) {
-    let hw = h * w
+    let hw = h * w, perImage = pixelBlocksPerImage(hw)
     let l2c = log2Classes(c)
     let eps = selfInformationEpsilon
     let ln2 = Float(M_LN2)
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: (c + 1) * softmaxBlock) { scratch in
-        let dots = scratch.baseAddress!, gp = dots + softmaxBlock
-        for img in 0..<n {
-            let base = img * c * hw
-            var p0 = 0
-            while p0 < hw {
-                let b = min(softmaxBlock, hw - p0)
-                let g = gradOutput + base + p0, y = probabilities + base + p0
-                let dx = gradLogits + base + p0
+    nonisolated(unsafe) let gradLogits = gradLogits, gradOutput = gradOutput, probabilities = probabilities
+    parallelFor(chunks: n * perImage, work: 4 * n * c * hw) { blocks in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: (c + 1) * softmaxBlock) { scratch in
+            let dots = scratch.baseAddress!, gp = dots + softmaxBlock
+            for k in blocks {
+                let (img, p0, b) = pixelBlock(k, perImage: perImage, hw: hw)
+                let base = img * c * hw + p0
+                let g = gradOutput + base, y = probabilities + base, dx = gradLogits + base
                 for j in 0..<b { dots[j] = 0 }
                 for ch in 0..<c {
                     let gc = g + ch * hw, yc = y + ch * hw, gpc = gp + ch * softmaxBlock
@@ -88,7 +95,6 @@ public func selfInformationBackwardData(gradLogits: UnsafeMutablePointer<Float>,
                     let gpc = gp + ch * softmaxBlock, yc = y + ch * hw, dc = dx + ch * hw
                     for j in 0..<b { dc[j] += yc[j] * (gpc[j] - dots[j]) }
                 }
-                p0 += b
             }
         }
     }
