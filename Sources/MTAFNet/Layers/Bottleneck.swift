@@ -6,7 +6,7 @@
 // reference): x (conv1's and the downsample's input), conv outputs t1, t2, t3, td (BN inputs),
 // the ReLU outputs u1, u2 (conv2's, conv3's inputs) and the block output (the last ReLU's mask).
 
-/// One bottleneck block with explicit forward and backward (design §2).
+/// One bottleneck block with explicit forward and backward (architecture §2.1).
 /// Spec §2.2, §2.3 (upstream `Bottleneck`).
 public final class Bottleneck {
     public let key: String
