@@ -206,10 +206,8 @@ final class DocumentationReferenceTests: XCTestCase {
             let base = root.appendingPathComponent(folder)
             guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey])
             else { continue }
-            for case let url as URL in walker
-            where scannedExtensions.contains(url.pathExtension)
-                && (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
-                urls.append(url)
+            for case let url as URL in walker where scannedExtensions.contains(url.pathExtension) {
+                if try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true { urls.append(url) }
             }
         }
         return urls
