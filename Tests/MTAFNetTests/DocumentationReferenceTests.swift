@@ -78,6 +78,7 @@ final class DocumentationReferenceTests: XCTestCase {
         XCTAssertEqual(messages("// spec §9.9"), ["1: spec §9.9: no heading 9.9 in docs/algorithm.md"])
         XCTAssertEqual(messages("// spec §2.1–§2.9"), ["1: spec §2.9: no heading 2.9 in docs/algorithm.md"])
         XCTAssertEqual(messages("// spec §2–7"), ["1: spec §7: no heading 7 in docs/algorithm.md"])
+        XCTAssertEqual(messages("// spec §§2.1, 2.4, 5.9"), ["1: spec §5.9: no heading 5.9 in docs/algorithm.md"])
         XCTAssertEqual(messages("// architecture §3.7"),
                        ["1: architecture §3.7: no heading 3.7 in docs/architecture.md"])
         XCTAssertEqual(messages("x\n// Design §3"),
@@ -87,7 +88,8 @@ final class DocumentationReferenceTests: XCTestCase {
         XCTAssertEqual(messages("// the poly LRs (§4.5)"), ["1: §4.5: no heading 4.5 in docs/algorithm.md"])
         XCTAssertEqual(messages("see [cluster.md §9](cluster.md)", markdown: true), [])
         XCTAssertEqual(messages("// Appendix C.2"), ["1: Appendix C.2: no heading C.2 in docs/algorithm.md"])
-        XCTAssertEqual(messages("// (house rule 6)"), ["1: \"house rule\": cite docs/architecture.md or say the reason"])
+        XCTAssertEqual(messages("// (house rule 6)"),
+                       ["1: \"house rule\": cite docs/architecture.md or say the reason"])
         XCTAssertEqual(messages("// ../shared/spec/mtaf.md"),
                        ["1: \"../shared\": the team's workspace is not part of the repository"])
     }
@@ -116,65 +118,62 @@ final class DocumentationReferenceTests: XCTestCase {
     /// Every bad reference in `text`.
     static func check(_ text: String, path: String, isMarkdown: Bool, documents: Documents) -> [Finding] {
         let ns = text as NSString
-        let whole = NSRange(location: 0, length: ns.length)
-        func line(_ location: Int) -> Int {
-            var count = 1
-            ns.substring(to: location).utf16.forEach { if $0 == 10 { count += 1 } }
-            return count
-        }
         var findings: [Finding] = []
+        func report(_ location: Int, _ message: String) {
+            let line = ns.substring(to: location).utf16.reduce(1) { $1 == 10 ? $0 + 1 : $0 }
+            findings.append(Finding(path: path, line: line, message: message))
+        }
+        func missing(_ section: String, in document: String) -> String {
+            "no heading \(section.isEmpty ? "(none)" : section) in docs/\(document)"
+        }
         var cited = IndexSet()
-        for match in citation.matches(in: text, range: whole) {
-            cited.insert(integersIn: match.range.location ..< match.range.location + match.range.length)
+        for match in matches(citation, in: text) {
+            cited.insert(integersIn: match.range.location ..< NSMaxRange(match.range))
             let word = ns.substring(with: match.range(at: 1)).lowercased()
-            let at = line(match.range.location)
+            let first = ns.substring(with: match.range(at: 3))
             if word == "design" || word == "style" {
-                findings.append(Finding(path: path, line: at, message:
-                    "\(word) §\(ns.substring(with: match.range(at: 3))): no such document; cite docs/architecture.md as architecture §N"))
+                report(match.range.location,
+                       "\(word) §\(first): no such document; cite docs/architecture.md as architecture §N")
                 continue
             }
-            var sections = [ns.substring(with: match.range(at: 3))]
-            let rest = ns.substring(with: match.range(at: 4))
-            sections += numbers.matches(in: rest, range: NSRange(location: 0, length: (rest as NSString).length))
-                .map { (rest as NSString).substring(with: $0.range) }
-            if ns.substring(with: match.range(at: 2)).count > 1 {
+            var sections = [first] + strings(numbers, in: ns.substring(with: match.range(at: 4)))
+            let after = ns.substring(from: NSMaxRange(match.range))
+            if match.range(at: 2).length > 1, let list = matches(sectionList, in: after).first {
                 // "§§5.2, 5.3": the list goes on without its own "§".
-                let after = ns.substring(from: match.range.location + match.range.length)
-                if let list = sectionList.firstMatch(in: after, range: NSRange(location: 0, length: (after as NSString).length)) {
-                    let listed = (after as NSString).substring(with: list.range(at: 1))
-                    sections += numbers.matches(in: listed, range: NSRange(location: 0, length: (listed as NSString).length))
-                        .map { (listed as NSString).substring(with: $0.range) }
-                }
+                sections += strings(numbers, in: (after as NSString).substring(with: list.range(at: 1)))
             }
-            let isArchitecture = word == "architecture"
-            let headings = isArchitecture ? documents.architecture : documents.algorithm
-            let file = isArchitecture ? "docs/architecture.md" : "docs/algorithm.md"
+            let document = word == "architecture" ? "architecture.md" : "algorithm.md"
+            let headings = word == "architecture" ? documents.architecture : documents.algorithm
             for section in sections where !headings.contains(section) {
-                findings.append(Finding(path: path, line: at, message: "\(word) §\(section): no heading \(section) in \(file)"))
+                report(match.range.location, "\(word) §\(section): " + missing(section, in: document))
             }
         }
         if !isMarkdown {
-            for match in bareSection.matches(in: text, range: whole) where !cited.contains(match.range.location) {
+            for match in matches(bareSection, in: text) where !cited.contains(match.range.location) {
                 let section = match.range(at: 1).location == NSNotFound ? "" : ns.substring(with: match.range(at: 1))
                 if !documents.algorithm.contains(section) {
-                    findings.append(Finding(path: path, line: line(match.range.location),
-                                            message: "§\(section): no heading \(section.isEmpty ? "(none)" : section) in docs/algorithm.md"))
+                    report(match.range.location, "§\(section): " + missing(section, in: "algorithm.md"))
                 }
             }
         }
-        for match in appendix.matches(in: text, range: whole) {
+        for match in matches(appendix, in: text) {
             let section = ns.substring(with: match.range(at: 1))
             if !documents.algorithm.contains(section) {
-                findings.append(Finding(path: path, line: line(match.range.location),
-                                        message: "Appendix \(section): no heading \(section) in docs/algorithm.md"))
+                report(match.range.location, "Appendix \(section): " + missing(section, in: "algorithm.md"))
             }
         }
         for (pattern, message) in forbidden {
-            for match in pattern.matches(in: text, range: whole) {
-                findings.append(Finding(path: path, line: line(match.range.location), message: message))
-            }
+            for match in matches(pattern, in: text) { report(match.range.location, message) }
         }
         return findings.sorted { ($0.line, $0.message) < ($1.line, $1.message) }
+    }
+
+    private static func matches(_ regex: NSRegularExpression, in text: String) -> [NSTextCheckingResult] {
+        regex.matches(in: text, range: NSRange(location: 0, length: (text as NSString).length))
+    }
+
+    private static func strings(_ regex: NSRegularExpression, in text: String) -> [String] {
+        matches(regex, in: text).map { (text as NSString).substring(with: $0.range) }
     }
 
     /// The section numbers of a Markdown file's headings: "## 4. Functions" → 4, "### 4.6 Optimizers"
@@ -185,7 +184,7 @@ final class DocumentationReferenceTests: XCTestCase {
             options: [.anchorsMatchLines])
         let ns = markdown as NSString
         var result: Set<String> = []
-        for match in heading.matches(in: markdown, range: NSRange(location: 0, length: ns.length)) {
+        for match in matches(heading, in: markdown) {
             for group in 1 ... 3 where match.range(at: group).location != NSNotFound {
                 result.insert(ns.substring(with: match.range(at: group)))
             }
