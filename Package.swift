@@ -13,7 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // MPI's macro handles as inline functions (design §1). Nothing else lives here.
+        // MPI's macro handles as inline functions (architecture §1.1). Nothing else lives here.
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         // OpenBLAS's cblas.h.

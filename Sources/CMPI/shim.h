@@ -1,5 +1,5 @@
 // MPI hands out its handles as C macros, which Swift cannot import. Each becomes a static inline
-// function here (design §1). Nothing else lives in this module.
+// function here (architecture §1.1). Nothing else lives in this module.
 #ifndef MTAF_CMPI_SHIM_H
 #define MTAF_CMPI_SHIM_H
 #include <mpi.h>

@@ -1,6 +1,6 @@
 import CMPI
 
-// The only file that calls MPI (style house rule 6). Every call goes through `check`, which turns
+// The only file that calls MPI (architecture §1.1). Every call goes through `check`, which turns
 // a non-success return code into an `MPIError` naming the call, the rank and MPI's own message.
 
 typealias CommunicatorHandle = MPI_Comm

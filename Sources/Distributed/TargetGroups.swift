@@ -1,5 +1,5 @@
 /// The sub-communicators a `TargetLayout` implies, as seen from one rank: for every target this
-/// rank hosts, the communicator of that target's group (allreduce of hosted parameters, design §3).
+/// rank hosts, the communicator of that target's group (allreduce of hosted parameters, architecture §3.2).
 public final class TargetGroups {
     public let layout: TargetLayout
     /// `communicators[t]` for every hosted target t.

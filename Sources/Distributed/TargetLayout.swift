@@ -1,4 +1,4 @@
-/// Which ranks host which target domains (design §3).
+/// Which ranks host which target domains (architecture §3.1).
 ///
 /// - N ≥ T: every target gets a contiguous group of ranks; group sizes differ by at most one (the
 ///   first N mod T targets get the extra rank). Several ranks per target is data parallelism

@@ -1,7 +1,7 @@
 import ArgumentParser
 import MTAFNet
 
-/// An input size `HxW` (e.g. `320x640`, height first like the spec's tables) for `bench`.
+/// An input size `HxW` (e.g. `320x640`, height first like the tables of docs/algorithm.md) for `bench`.
 struct BenchSize: ExpressibleByArgument, Equatable, CustomStringConvertible, Sendable {
     var height: Int
     var width: Int

@@ -109,13 +109,13 @@ extension MTAFMPI.Plan {
     }
 
     /// What is shared by every rank and which discriminators and heads each rank hosts, per
-    /// design §3's table; names are the snapshot stems of spec §5.5 (D_main_<t> = D_t main).
+    /// architecture §3.2's table; names are the snapshot stems of spec §5.5 (D_main_<t> = D_t main).
     static func hostedModules(_ config: MTAFConfig, layout: TargetLayout) -> String {
         let names = config.targets
         let count = config.targetCount
         let multiLevel = config.train.multiLevel
         func pair(_ main: String, _ aux: String) -> String { multiLevel ? "\(main), \(aux)" : main }
-        var lines = ["hosted modules (design §3):"]
+        var lines = ["hosted modules (docs/architecture.md §3.2):"]
         switch config.framework {
         case .baseline:
             lines.append("  every rank: segmenter and the discriminator pair \(pair("D_main", "D_aux")) (shared, replicated)")

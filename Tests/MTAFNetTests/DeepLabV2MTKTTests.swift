@@ -54,7 +54,7 @@ final class DeepLabV2MTKTTests: XCTestCase {
         XCTAssertFalse(model.mainHeads[0].hasRetainedForward)
     }
 
-    /// Head stores: a teacher head may live in its target group's store (design §3).
+    /// Head stores: a teacher head may live in its target group's store (architecture §3.5).
     func testHeadStores() {
         let shared = ParameterStore(), hosted = ParameterStore()
         let model = DeepLabV2MTKT(DeepLabV2Configuration(blocks: [1, 1, 1, 1], width: 2, multiLevel: false),

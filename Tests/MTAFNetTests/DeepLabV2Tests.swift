@@ -86,7 +86,7 @@ final class DeepLabV2Tests: XCTestCase {
         XCTAssertEqual(bn.store.withValues(bn.runningVar) { Array($0) }, [Float](repeating: 1, count: 8))
     }
 
-    /// Design §3: a deferred forward leaves the running statistics alone; applying the gathered
+    /// Architecture §3.7: a deferred forward leaves the running statistics alone; applying the gathered
     /// statistics afterwards gives what the immediate update gives.
     func testDeferredRunningStatistics() {
         let configuration = DeepLabV2Configuration(blocks: [1, 2, 1, 1], width: 4)

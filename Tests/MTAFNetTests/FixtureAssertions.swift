@@ -1,4 +1,5 @@
-// FixtureAssertions: the one assertion every fixture test uses (style "House rules" 4).
+// FixtureAssertions: the one assertion every fixture test uses, with each tensor's tolerance from
+// the case's sidecar (Fixtures/README.md).
 
 import Foundation
 import XCTest

@@ -1,6 +1,6 @@
 // GradientBuckets' plan: buckets tile the flat gradient buffer exactly, respect the cap, put the
 // overlapped parameters first in reverse registration order, and start in order as the final
-// backward writes their gradients (design §3).
+// backward writes their gradients (architecture §3.6).
 
 import Distributed
 import XCTest

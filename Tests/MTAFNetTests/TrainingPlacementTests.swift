@@ -2,7 +2,7 @@ import Distributed
 import XCTest
 @testable import MTAFNet
 
-/// Design §3's ownership and scaling rule as `TrainingPlacement` states it, and the snapshot
+/// Architecture §3.2's ownership and scaling rule as `TrainingPlacement` states it, and the snapshot
 /// gather's byte stream (the multi-rank runs themselves are in scripts/check-distributed).
 final class TrainingPlacementTests: XCTestCase {
     func testOneRankPerTarget() throws {

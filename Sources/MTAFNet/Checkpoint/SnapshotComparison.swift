@@ -1,5 +1,5 @@
 // Tensor-by-tensor comparison of one snapshot in two folders (the distributed equivalence checks
-// of design §3, and a user tool: `mtaf-mpi compare-snapshots`).
+// of architecture §3, and a user tool: `mtaf-mpi compare-snapshots`).
 //
 // Rule for a Float32 tensor y (folder A) against x (folder B): element i passes when
 // |y_i − x_i| ≤ tolerance · max(‖x‖_∞, ‖y‖_∞) — rounding from a different summation order

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The record of one complete snapshot, written last (spec §5.5, §10; design §3).
+/// The record of one complete snapshot, written last (spec §5.5, §10; architecture §3.10).
 ///
 /// A snapshot of iteration i is the set of files it lists (`model_<i>.safetensors`, the
 /// discriminators under upstream's stems, the optimizer and loader state) plus this manifest,

@@ -1,7 +1,7 @@
-// DistConfig.SourceMode: how the ranks share the source batch (design §3).
+// DistConfig.SourceMode: how the ranks share the source batch (architecture §3.3).
 
 extension DistConfig {
-    /// A value of DIST.SOURCE_MODE (design §3).
+    /// A value of DIST.SOURCE_MODE (architecture §3.3).
     public enum SourceMode: String, Sendable, CaseIterable {
         /// Every rank runs the same source batch; each redundant source term is backpropagated by
         /// one rank only (the shared ones by the last rank, a group's own by its leader), so with

@@ -1,6 +1,6 @@
-// DistConfig: our `DIST` section: how ranks share the work (design §3).
+// DistConfig: our `DIST` section: how ranks share the work (architecture §3).
 
-/// The `DIST` section of `MTAFConfig` (ours; design §3).
+/// The `DIST` section of `MTAFConfig` (ours; architecture §3).
 public struct DistConfig: Equatable, Sendable {
     /// `SOURCE_MODE`: 'replicate' (every rank runs the same source batch; with one rank per
     /// target the update equals the single-process one) or 'shard' (each rank its own source images).

@@ -1,5 +1,5 @@
 // BatchLoader: yields batches of a dataset in a `SampleOrder`, decoding ahead on a background
-// thread into a bounded queue (design §4). Sizes: B = batch size; images B×3×H×W, labels B×H'×W'.
+// thread into a bounded queue (architecture §5.3). Sizes: B = batch size; images B×3×H×W, labels B×H'×W'.
 
 import Dispatch
 import Foundation

@@ -1,5 +1,5 @@
 // PNG: reading and writing PNG files through libpng (the CPNG shim). The only user of CPNG
-// (style "House rules" 6). Images are delivered as 8-bit RGB, label maps as raw sample values
+// (architecture §1.1: one file per C library). Images are delivered as 8-bit RGB, label maps as raw sample values
 // (palette indices stay indices), spec §7.1.
 
 import CPNG

@@ -1,6 +1,6 @@
 // Confusion matrix, per-class IoU and mIoU (spec §4.11, §8). C = number of classes.
 // Rows are ground truth, columns predictions; counts are Int64 so that they can be summed over
-// ranks with one allreduce (design §3: rank zero drives evaluation).
+// ranks with one allreduce (architecture §3.9: rank zero drives evaluation).
 
 /// A C×C count matrix with rows = ground truth and columns = prediction.
 public struct ConfusionMatrix: Equatable, Sendable {

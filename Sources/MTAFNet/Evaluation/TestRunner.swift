@@ -109,7 +109,7 @@ public final class TestRunner {
         let matrix = try Evaluator.confusion(models: models, dataset: dataset, classCount: config.numClasses,
                                              indices: try sharedIndices(target: t, count: dataset.count),
                                              prediction: save)
-        // Design §3: every rank scored its share; the counts meet on every rank (rank zero reports).
+        // Architecture §3.9: every rank scored its share; the counts meet on every rank (rank zero reports).
         var counts = matrix.counts
         try cluster.world.allreduce(&counts, op: .sum)
         let total = ConfusionMatrix(classCount: config.numClasses, counts: counts)

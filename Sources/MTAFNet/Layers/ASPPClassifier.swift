@@ -5,7 +5,7 @@
 // [N, C, H, W]; branch i has `conv2d_list.i.weight` [C, Cin, 3, 3] and `conv2d_list.i.bias` [C].
 // What the backward needs: the input (a reference).
 
-/// The "ASPP" classifier with explicit forward and backward (design §2).
+/// The "ASPP" classifier with explicit forward and backward (architecture §2.1).
 /// Spec §2.4 (upstream `ClassifierModule`).
 public final class ASPPClassifier {
     /// The module's key prefix (`layer5`, `layer6`, `aux_classifier_list.k`, `main_classifier_list.k`).

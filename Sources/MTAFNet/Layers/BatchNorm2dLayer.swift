@@ -7,14 +7,14 @@
 // mean and 1/√(σ²_B + eps) (train mode), or nothing beyond the running variance (eval mode);
 // with a fused ReLU (`appliesReLU`) also the output (a reference), whose sign is the ReLU's mask.
 
-/// BatchNorm2d (eps 1e-5, momentum 0.1) with explicit forward and backward (design §2).
+/// BatchNorm2d (eps 1e-5, momentum 0.1) with explicit forward and backward (architecture §2.1).
 ///
 /// Train mode normalizes with the batch statistics and, unless `defersRunningStatistics` is set,
 /// applies the running-statistics EMA and adds 1 to `numBatchesTracked` in the forward (always
 /// from the Float32 statistics in `lastBatchMean` / `lastBatchUnbiasedVariance`, so an immediate
 /// and a deferred update are bit-identical). With
 /// `defersRunningStatistics` the forward leaves them alone; the caller (the distributed trainer,
-/// design §3) reads `lastBatchMean` / `lastBatchUnbiasedVariance`, gathers them across ranks and
+/// architecture §3.7) reads `lastBatchMean` / `lastBatchUnbiasedVariance`, gathers them across ranks and
 /// calls `applyRunningStatisticsUpdate` in upstream order. Spec §2.7 (PyTorch `nn.BatchNorm2d`).
 public final class BatchNorm2dLayer {
     /// The module's key prefix, e.g. `layer1.0.bn1`.
@@ -215,7 +215,7 @@ public final class BatchNorm2dLayer {
     ///   - batchMean: [C].
     ///   - batchUnbiasedVariance: [C].
     ///
-    /// Spec §2.7, design §3 (PyTorch `BatchNorm2d` running-statistics update).
+    /// Spec §2.7, architecture §3.7 (PyTorch `BatchNorm2d` running-statistics update).
     public func applyRunningStatisticsUpdate(batchMean: UnsafePointer<Float>,
                                              batchUnbiasedVariance: UnsafePointer<Float>) {
         store.withValuePointers([runningMean, runningVar]) { p in

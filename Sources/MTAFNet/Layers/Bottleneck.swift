@@ -7,7 +7,7 @@
 // the ReLU outputs u1, u2 (conv2's, conv3's inputs; bn1 and bn2 apply those ReLUs and hold them
 // as their masks) and the block output (the last ReLU's mask).
 
-/// One bottleneck block with explicit forward and backward (design §2).
+/// One bottleneck block with explicit forward and backward (architecture §2.1).
 /// Spec §2.2, §2.3 (upstream `Bottleneck`).
 public final class Bottleneck {
     public let key: String

@@ -5,7 +5,7 @@
 // Input [N, Cin, H, W], output [N, Cout, Ho, Wo], weight [Cout, Cin, KH, KW], bias [Cout].
 // What the backward needs from the forward: the input (a reference, never a copy).
 
-/// A 2-D convolution layer with explicit forward and backward (design §2).
+/// A 2-D convolution layer with explicit forward and backward (architecture §2.1).
 /// Spec §2.1–§2.4, §3 (PyTorch `nn.Conv2d`).
 public final class Conv2dLayer {
     /// The module's key prefix, e.g. `layer1.0.conv1` (state_dict keys `<key>.weight`, `<key>.bias`).

@@ -4,7 +4,7 @@
 // Sizes: any shape, `count` elements. What the backward needs: the forward's output (a
 // reference; for a positive slope, output > 0 ⇔ input > 0).
 
-/// In-place LeakyReLU with an in-place backward (design §2). Spec §3 (PyTorch `nn.LeakyReLU(0.2)`).
+/// In-place LeakyReLU with an in-place backward (architecture §2.1). Spec §3 (PyTorch `nn.LeakyReLU(0.2)`).
 public final class LeakyReLULayer {
     /// The slope for x ≤ 0 (0.2 in the discriminator); must be positive.
     public let negativeSlope: Float

@@ -4,7 +4,7 @@
 // [N, C, H, W], output [N, C, OH, OW]. What the backward needs: the argmax of every window
 // ([N, C, OH, OW] Int32) and the input size.
 
-/// Max-pooling with explicit forward and backward (design §2). Spec §2.1 (PyTorch
+/// Max-pooling with explicit forward and backward (architecture §2.1). Spec §2.1 (PyTorch
 /// `nn.MaxPool2d(kernel_size=3, stride=2, padding=1, ceil_mode=True)`).
 public final class MaxPoolLayer {
     public let kernel: Int

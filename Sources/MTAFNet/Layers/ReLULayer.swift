@@ -5,7 +5,7 @@
 // Sizes: any shape, `count` elements. What the backward needs: the forward's output (a
 // reference; relu(x) > 0 ⇔ x > 0), which is the tensor the forward was given.
 
-/// In-place ReLU with an in-place backward (design §2). Spec §2.1, §2.2 (PyTorch `nn.ReLU(inplace=True)`).
+/// In-place ReLU with an in-place backward (architecture §2.1). Spec §2.1, §2.2 (PyTorch `nn.ReLU(inplace=True)`).
 public final class ReLULayer {
     private var savedOutput: Tensor?
 

@@ -1,6 +1,6 @@
 // TensorBoard logging of a training run, as ADVENT's `log_losses_tensorboard` and
-// `draw_in_tensorboard` (spec §5.5, issue 7 "Output"): scalars every iteration, images every
-// `imageEvery` iterations. Only the rank that writes (rank zero) does any work.
+// `draw_in_tensorboard` (spec §5.5; `LOG.TENSORBOARD`, docs/from-mtaf.md): scalars every
+// iteration, images every `imageEvery` iterations. Only the rank that writes (rank zero) does any work.
 
 import Foundation
 

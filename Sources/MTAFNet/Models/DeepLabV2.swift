@@ -4,7 +4,7 @@
 // Sizes: N batch, C classes, input [N, 3, H, W]; both logits [N, C, h, w] with
 // h = `DeepLabV2Configuration.outputSize(H)` (1/8 resolution, spec §2.5).
 
-/// The DeepLab-v2 segmenter with explicit forward and backward (design §2).
+/// The DeepLab-v2 segmenter with explicit forward and backward (architecture §2.1).
 ///
 /// Trainable parameters (conv weights, classifier weights and biases) live in `parameters`, the
 /// frozen BatchNorm tensors in `buffers`; `stateDict` lists all 640 (ResNet-101) PyTorch keys in

@@ -5,8 +5,8 @@
 // Sizes: N batch, C classes, K = 1 + T heads, input [N, 3, H, W]; every head's logits
 // [N, C, h, w], h = `DeepLabV2Configuration.outputSize(H)`.
 
-/// The MTKT segmenter with explicit forward and backward (design §2). A forward can run a subset
-/// of the heads (a distributed MTKT rank runs the student and its own teacher only, design §3);
+/// The MTKT segmenter with explicit forward and backward (architecture §2.1). A forward can run a subset
+/// of the heads (a distributed MTKT rank runs the student and its own teacher only, architecture §3.5);
 /// heads that get no gradient in `backward` receive none, so SGD skips them (spec §4.6, §5.3).
 /// Registration order: conv1, bn1, layer1–3, aux_classifier_list, layer4, main_classifier_list
 /// (spec §2.6).
@@ -37,7 +37,7 @@ public final class DeepLabV2MTKT {
     ///   - parameters: the store for the backbone's parameters.
     ///   - buffers: the store for the frozen BatchNorm tensors.
     ///   - headStores: K stores, the one of head k holding both of its classifiers (a rank's
-    ///     hosted teacher heads go to their target group's store, design §3); default: `parameters`.
+    ///     hosted teacher heads go to their target group's store, architecture §3.5); default: `parameters`.
     ///   - workspace: convolution scratch.
     public init(_ configuration: DeepLabV2Configuration, heads: Int, random: RandomStream,
                 parameters: ParameterStore = ParameterStore(), buffers: ParameterStore = ParameterStore(),

@@ -5,7 +5,7 @@
 // 4ndf → 8ndf → 1; each conv maps an extent n to ⌊n/2⌋. Input [N, Cin, H, W], output
 // [N, 1, h, w] logits (320×640 → 10×20).
 
-/// The FC discriminator with explicit forward and backward (design §2). One forward may serve two
+/// The FC discriminator with explicit forward and backward (architecture §2.1). One forward may serve two
 /// backward calls (`release: false` on the first): a data-gradient-only one for the generator
 /// loss (frozen discriminator) and a weight-gradient one for the discriminator's own loss.
 /// State-dict keys `0.weight`, `0.bias`, `2.*`, `4.*`, `6.*`, `8.*`. Spec §3.

@@ -132,7 +132,7 @@ public final class ResNetBackbone {
         for blocks in stages { for block in blocks { block.releaseActivations() } }
     }
 
-    // MARK: Running statistics for the distributed trainer (design §3)
+    // MARK: Running statistics for the distributed trainer (architecture §3.7)
 
     /// Floats of one forward's batch statistics: Σ over BatchNorm layers of 2·C.
     public var batchStatisticsCount: Int {

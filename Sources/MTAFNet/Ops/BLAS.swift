@@ -1,6 +1,6 @@
 // Single-precision GEMM behind a thin, row-major, Float32-only interface: OpenBLAS, or our AVX-512
 // kernel (the CGEMM target) where the CPU has AVX-512. This is the only file of the project that
-// imports CBLAS or CGEMM (house rule 6).
+// imports CBLAS or CGEMM (architecture §1.1: one file per C library).
 //
 // Sizes: C (m × n) = alpha · op(A) (m × k) · op(B) (k × n) + beta · C, all matrices row-major.
 // op(A) is A (m × k, leading dimension lda ≥ k) or, with `transA`, Aᵀ where A is k × m (lda ≥ m);

@@ -12,7 +12,7 @@
 //
 // Train mode (spec §2.7): normalize with the batch mean and BIASED variance, update the running
 // statistics with momentum 0.1 and the UNBIASED variance (biased·m/(m−1)). The caller owns
-// num_batches_tracked (add 1 per train-mode forward). For the distributed trainer (design §3)
+// num_batches_tracked (add 1 per train-mode forward). For the distributed trainer (architecture §3.7)
 // the batch mean and unbiased variance are exposed (`batchNormStatistics`, or the forward's
 // optional `batchUnbiasedVariance`) and the EMA is a separate function
 // (`batchNormUpdateRunningStatistics`), so a forward can leave the running statistics alone.
@@ -114,7 +114,7 @@ private func batchNormStore(_ dx: UnsafeMutablePointer<Float>, _ i: Int, _ v: Fl
 ///   - height: H.
 ///   - width: W. (m = N·H·W must be > 1.)
 ///
-/// Spec §2.7, design §3 (PyTorch `batch_norm_update_stats`).
+/// Spec §2.7, architecture §3.7 (PyTorch `batch_norm_update_stats`).
 public func batchNormStatistics(mean: UnsafeMutablePointer<Float>,
                                 unbiasedVariance: UnsafeMutablePointer<Float>,
                                 input: UnsafePointer<Float>,

@@ -6,7 +6,8 @@ import Distributed
 /// `MTAF_GEMM` (`auto` when unset): `auto` runs our AVX-512 kernel where the CPU has AVX-512 and
 /// the shape is large enough to gain (`sgemmUsesOwnKernel`), OpenBLAS otherwise; `own` runs our
 /// kernel for every shape (OpenBLAS where the CPU lacks AVX-512); `openblas` always runs OpenBLAS.
-/// No spec section; a speed choice only (issue 10).
+/// No algorithm section; a speed choice only (architecture §5.1; the speed goals are in
+/// bench/README.md).
 public enum GEMMPath: String, Sendable, CaseIterable {
     case auto
     case own

@@ -5,7 +5,7 @@
 /// Owns one 64-byte-aligned block of `count` Float32 scalars, zero-filled on creation and growth.
 ///
 /// Growth reallocates and copies, so callers must not keep pointers across a `grow(to:)`; the
-/// closure-only API enforces that. Style §1 (llm.c's one-allocation parameter memory).
+/// closure-only API enforces that. Architecture §2.2 (one allocation per store, as llm.c lays out its parameters).
 final class AlignedFloatBuffer {
     /// The alignment of the block in bytes (one cache line, the widest SIMD load).
     static let alignment = 64

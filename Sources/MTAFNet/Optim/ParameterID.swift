@@ -1,6 +1,6 @@
 /// The handle of one parameter in a `ParameterStore`: its registration index.
 ///
-/// Only meaningful for the store that returned it. Style §1 (named views of one allocation).
+/// Only meaningful for the store that returned it. Architecture §2.2 (named views of one allocation).
 public struct ParameterID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Position in the store's registration order (0-based).
     public let index: Int

@@ -2,7 +2,7 @@
 // same layout; every parameter is a named view (PyTorch state_dict key, shape, offset, count)
 // registered in a fixed order. Sizes: P = number of parameters; `scalarCount` = flat length
 // (every view starts on a 16-scalar (64-byte) boundary; the padding between views stays 0).
-// The optimizer step, gradient allreduce and checkpointing all walk this one table (style §1).
+// The optimizer step, gradient allreduce and checkpointing all walk this one table (architecture §2.2).
 
 /// The parameters of one communication domain (a segmenter, or a group of discriminators).
 ///
@@ -35,7 +35,7 @@ public final class ParameterStore {
 
     /// Called after a layer finished writing the gradients of the given parameters (through
     /// `withGradient` or the layers' pointer access); nil when nobody listens. The distributed
-    /// trainer starts a gradient bucket's allreduce once its last gradient is final (design §3).
+    /// trainer starts a gradient bucket's allreduce once its last gradient is final (architecture §3.6).
     public var gradientsWritten: (([ParameterID]) -> Void)?
 
     /// Creates an empty store.

@@ -9,7 +9,7 @@
 import Glibc
 #endif
 
-/// Process-wide allocator tuning for training and evaluation loops. Design §4 (speed).
+/// Process-wide allocator tuning for training and evaluation loops. Architecture §5.4 (speed).
 public enum ActivationMemory {
     /// Makes glibc serve every allocation from its heap (no per-block mmap) and never return
     /// freed heap memory to the kernel, so that the activations of the next forward reuse the

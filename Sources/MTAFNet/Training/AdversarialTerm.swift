@@ -39,7 +39,7 @@ enum AdversarialTerm {
     ///   - map: I, [N, C, H, W], a constant.
     ///   - label: the domain label D should output.
     ///   - scale: the term's divisor as a factor (1/2, 1/(1 + T), …), times a repetition count
-    ///     where the spec repeats the same term.
+    ///     where spec §5.1 repeats the same term.
     /// - Returns: the unscaled BCE.
     static func train(_ discriminator: FCDiscriminator, map: Tensor, label: Float, scale: Float) -> Double {
         let output = discriminator.forward(map, retain: true)
@@ -57,7 +57,7 @@ enum AdversarialTerm {
 
 extension AdversarialTerm {
     /// Both phases of one discriminator on one map from a single forward (the MDis exchange,
-    /// design §3): the weights do not change before the step, so the generator-phase output
+    /// architecture §3.4): the weights do not change before the step, so the generator-phase output
     /// equals the discriminator-phase one. Accumulates `train.scale`·dBCE(·, train.label)/dθ into
     /// D's parameter gradients and returns `fool.weight`·dBCE(·, fool.label)/dI (nil without a
     /// generator term).

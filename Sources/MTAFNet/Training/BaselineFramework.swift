@@ -15,7 +15,7 @@
 /// `loss_adv_trg_aux`, `loss_adv_trg_main`, `loss_d_aux`, `loss_d_main` (last target's; the
 /// discriminator losses after their /2). Spec §5.1, §5.4 (upstream `train_advent`).
 ///
-/// Distributed (design §3): the pair is shared; the source terms run on the last rank (replicate) or
+/// Distributed (architecture §3.3): the pair is shared; the source terms run on the last rank (replicate) or
 /// on every rank ×1/N (shard), the hosted targets' terms ×1/k_t; the allreduce sums.
 public final class BaselineFramework: TrainingFramework {
     public let state: TrainingState
@@ -43,7 +43,7 @@ public final class BaselineFramework: TrainingFramework {
         // Skeleton step 1: zero every gradient; set the poly LRs.
         try beginIteration(batch)
 
-        // 1. Source: CE at both levels, one backward; keep I(A_s), I(M_s). (Design §3: one rank
+        // 1. Source: CE at both levels, one backward; keep I(A_s), I(M_s). (Architecture §3.3: one rank
         //    in replicate mode, ×1/N in shard mode.)
         let source = sourceSegmentationStep(batch, keepMaps: true, scale: sourceScale)
         if sourceScale != nil {
@@ -52,7 +52,7 @@ public final class BaselineFramework: TrainingFramework {
         }
 
         // 2. Each (hosted) target: fool the (frozen) discriminators into "source" (label 0); one
-        //    backward. (×1/k_t, design §3.)
+        //    backward. (×1/k_t, architecture §3.3.)
         var targetAuxMaps: [Int: Tensor] = [:]
         var targetMainMaps: [Int: Tensor] = [:]
         for target in hosted {

@@ -1,4 +1,4 @@
-// The seam for BatchNorm running statistics (spec §2.7, design §3). In one process each
+// The seam for BatchNorm running statistics (spec §2.7, architecture §3.7). In one process each
 // train-mode forward applies its EMA update itself, in upstream order (source, target 0, …,
 // target T−1) because the passes run in that order. A multi-process trainer instead defers the
 // update in the forward (`BatchNorm2dLayer.defersRunningStatistics`), collects each pass's batch

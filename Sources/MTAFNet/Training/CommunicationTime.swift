@@ -1,5 +1,5 @@
 // Where a distributed iteration waits on other ranks: gradient allreduce, BN statistics, the MDis
-// map exchange and the loss gather (design §4: the communication share of a step).
+// map exchange and the loss gather (architecture §5.5: the communication share of a step).
 
 /// Accumulated seconds per communication kind, shared by the synchronizers of one run.
 public final class CommunicationTime {
@@ -7,7 +7,7 @@ public final class CommunicationTime {
     public private(set) var seconds: [String: Double] = [:]
 
     /// Segmenter gradient buckets started while the backward was still running, and all buckets,
-    /// summed over the iterations (design §3: the overlap).
+    /// summed over the iterations (architecture §3.6: the overlap).
     public private(set) var bucketsStartedEarly = 0, buckets = 0
 
     public init() {}

@@ -23,7 +23,7 @@ public enum DiscriminatorRole: Hashable, Sendable, CustomStringConvertible {
     case targetAuxOf(Int)
 
     /// The state key: `d_main`, `d_aux`, `d_main.<t>`, `d_aux.<t>`, `d_target`, `d_target_aux`,
-    /// `d_target.<j>`, `d_target_aux.<j>` (fixtures README, "Conventions").
+    /// `d_target.<j>`, `d_target_aux.<j>` (Tests/MTAFNetTests/Fixtures/README.md, "Conventions").
     public var key: String {
         switch self {
         case .main: "d_main"

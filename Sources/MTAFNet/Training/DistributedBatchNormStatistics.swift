@@ -1,4 +1,4 @@
-// BatchNorm running statistics across ranks (spec §2.7, design §3). Sizes: L BatchNorm layers
+// BatchNorm running statistics across ranks (spec §2.7, architecture §3.7). Sizes: L BatchNorm layers
 // with C_l channels, S = Σ_l 2·C_l statistics per forward; T targets; the exchange buffer holds
 // (1 + T)·S Float64, slot 0 the source pass and slot t + 1 target t's.
 

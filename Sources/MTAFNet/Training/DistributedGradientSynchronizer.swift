@@ -1,4 +1,4 @@
-// Gradient combination across ranks (design §3). The segmenter's flat gradient buffer is summed
+// Gradient combination across ranks (architecture §3.6). The segmenter's flat gradient buffer is summed
 // over the world in buckets that start during the rank's final backward of the iteration
 // (`GradientBuckets`); each hosted discriminator's store is summed over its group (a shared one
 // over the world) with one nonblocking allreduce started after the backward. Everything is
@@ -10,7 +10,7 @@ import Distributed
 
 /// Sums gradients over their domain: the segmenter's over the world, a shared discriminator's
 /// over the world, a hosted discriminator's over its target group (skipped for a group of one).
-/// The scaling rule (design §3) is applied by the frameworks before the backward
+/// The scaling rule (architecture §3.3) is applied by the frameworks before the backward
 /// (`TrainingPlacement`), so the allreduce is a plain sum. Afterwards each parameter's
 /// "received" flag is the OR over the domain, so every replica's optimizer treats it alike
 /// (spec §4.6 step 1).

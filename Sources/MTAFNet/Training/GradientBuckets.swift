@@ -1,4 +1,4 @@
-// The segmenter's gradient allreduce in buckets that start during the backward (design §3).
+// The segmenter's gradient allreduce in buckets that start during the backward (architecture §3.6).
 //
 // The flat gradient buffer (P parameters, `scalarCount` scalars) is cut into buckets: runs of
 // consecutive parameters, at most DIST.BUCKET_MB each (a larger parameter is a bucket alone), in

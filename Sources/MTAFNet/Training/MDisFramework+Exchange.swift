@@ -1,4 +1,4 @@
-// MDis across ranks (design §3): the target-vs-target terms through an exchange of the targets'
+// MDis across ranks (architecture §3.4): the target-vs-target terms through an exchange of the targets'
 // self-information maps instead of copies of other ranks' discriminators.
 //
 // Sizes: T targets, N ranks, L levels (2 with MULTI_LEVEL: aux then main, else 1), a map
@@ -9,7 +9,7 @@
 import Distributed
 
 extension MDisFramework {
-    /// The distributed iteration of spec §5.2 (design §3):
+    /// The distributed iteration of spec §5.2 (architecture §3.4):
     /// 1. Source CE (the last rank in replicate mode, ×1/N in shard mode), keep I(A_s), I(M_s).
     /// 2. Per round: seg pass of this rank's round-r target i; fool D_aux,i / D_main,i (×1/k_i);
     ///    send the maps to the owners of the target-vs-target discriminators (the leaders of
@@ -20,7 +20,7 @@ extension MDisFramework {
     /// 3–4. The hosted D_aux,i, D_main,i on the source (target i's leader, or ×1/k_i in shard
     ///    mode) and on target i's maps (×1/k_i).
     /// 5. Allreduce (world for the segmenter, groups for the discriminators), SGD, hosted Adams.
-    /// Spec §5.2, §5.6; design §3.
+    /// Spec §5.2, §5.6; architecture §3.4.
     func trainDistributedIteration(on batch: TrainingBatch) throws -> IterationLosses {
         let hp = state.hyperParameters
         let t = targetCount

@@ -21,7 +21,7 @@
 /// `loss_adv_trg_aux`, `loss_adv_trg_main` (last target's, without the G terms), `loss_d_aux`,
 /// `loss_d_main` (last target's, after /2). Spec §5.2, §10 (upstream `train_advent_mdis`).
 ///
-/// Distributed (design §3): the segmenter is shared (source CE on the last rank, or ×1/N in shard
+/// Distributed (architecture §3.4): the segmenter is shared (source CE on the last rank, or ×1/N in shard
 /// mode); D_main,i and D_aux,i live on target i's group, the target-vs-target discriminators on
 /// their target's group (T = 2: target 0's); the G terms and (b)/(d) go through the map
 /// exchange of `trainDistributedIteration` (MDisFramework+Exchange.swift).

@@ -24,7 +24,7 @@
 /// (the main KL), `loss_adv_trg_main`, `loss_adv_trg_aux`, `loss_d_main`, `loss_d_aux` (last
 /// target's). Spec §5.3, §10 (upstream `train_advent_mtkt`).
 ///
-/// Distributed (design §3): a rank runs the backbone, the student and the teacher heads of its
+/// Distributed (architecture §3.5): a rank runs the backbone, the student and the teacher heads of its
 /// hosted targets only (teacher i's source terms on its group's leader, or ×1/k_i in shard mode;
 /// target i's terms ×1/k_i; no term is shared by all ranks); D_main,i and D_aux,i live on
 /// target i's group.
@@ -59,8 +59,8 @@ public final class MTKTFramework: TrainingFramework {
 
         // 1. Source: CE of every (hosted) teacher head at both levels, one backward; keep the
         //    detached maps I(up_s(main_{i+1})), I(up_s(aux_{i+1})) for step 3. Teacher i's terms
-        //    are computed by its group's leader (replicate) or its group ×1/k_i (shard), design
-        //    §3, and summed over the world.
+        //    are computed by its group's leader (replicate) or its group ×1/k_i (shard),
+        //    architecture §3.5, and summed over the world.
         let sourceTeachers = hosted.filter { placement.hostedSourceScale($0) != nil }
         let source = segmenterPass(batch.sourceImages, .source, heads: sourceTeachers.map { $0 + 1 })
         var sourceMainMaps: [Int: Tensor] = [:], sourceAuxMaps: [Int: Tensor] = [:]

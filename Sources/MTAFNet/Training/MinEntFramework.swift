@@ -32,7 +32,7 @@ public final class MinEntFramework: TrainingFramework {
         // Skeleton step 1: zero every gradient; set the poly LRs.
         try beginIteration(batch)
 
-        // 1. Source: CE at both levels, one backward (design §3: the last rank in replicate mode, ×1/N
+        // 1. Source: CE at both levels, one backward (architecture §3.3: the last rank in replicate mode, ×1/N
         //    in shard mode).
         let source = sourceSegmentationStep(batch, keepMaps: false, scale: placement.sourceScale)
         if placement.sourceScale != nil {

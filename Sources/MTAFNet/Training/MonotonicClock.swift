@@ -1,4 +1,4 @@
-// A monotonic wall clock for timing communication (design §4: the communication share of a step).
+// A monotonic wall clock for timing communication (architecture §5.5: the communication share of a step).
 
 #if canImport(Glibc)
 import Glibc

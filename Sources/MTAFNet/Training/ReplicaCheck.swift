@@ -1,4 +1,4 @@
-// A check that every replica of a parameter store is still identical (design §3: shared
+// A check that every replica of a parameter store is still identical (architecture §3.8: shared
 // parameters on every rank, hosted ones on every rank of their group). Run at each snapshot of
 // a distributed run; a mismatch is a bug (or hardware fault) and stops the run.
 //
@@ -7,7 +7,7 @@
 import Distributed
 
 /// Hashes each replicated store (values, BN buffers and counters, optimizer state) and compares
-/// the hashes of the ranks that hold a live replica. Design §3.
+/// the hashes of the ranks that hold a live replica. Architecture §3.8.
 enum ReplicaCheck {
     /// Collective over `world`.
     ///

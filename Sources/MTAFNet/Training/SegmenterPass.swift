@@ -6,7 +6,7 @@
 // each head's logits [N, C, h, w] (h = H/8, spec §2.5) and their upsampled maps [N, C, H, W].
 
 /// One segmenter forward with its upsampled predictions, kept until `backward`. The model keeps
-/// its own activations (design §2); they are released by `backward`.
+/// its own activations (architecture §2.2); they are released by `backward`.
 /// Spec §5 ("seg pass"), §4.7, §2.7 (train-mode BN).
 final class SegmenterPass {
     /// Which batch (orders the BN running-statistics updates, spec §2.7).
@@ -54,7 +54,7 @@ final class SegmenterPass {
         return prediction
     }
 
-    /// Ends the pass without a backward (no loss of this rank reached it, design §3): drops the
+    /// Ends the pass without a backward (no loss of this rank reached it, architecture §3.3): drops the
     /// predictions and the model's activations.
     func discard() {
         precondition(pendingBackward, "SegmenterPass: discard after backward")

@@ -1,4 +1,4 @@
-// One tensor a rank sends to rank zero for a distributed snapshot (design §3), and the gather
+// One tensor a rank sends to rank zero for a distributed snapshot (architecture §3.10), and the gather
 // that moves them: a byte stream per rank, sizes allgathered, then one alltoallv onto the root.
 //
 // Stream layout per entry (little-endian Int64 unless noted): stem length, stem UTF-8 bytes,

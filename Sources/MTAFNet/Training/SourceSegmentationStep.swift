@@ -22,7 +22,7 @@ extension TrainingFramework {
     /// - Parameters:
     ///   - batch: the iteration's batch (its source part).
     ///   - keepMaps: keep I(A_s), I(M_s) for the discriminators.
-    ///   - scale: the factor of design §3's scaling rule (1 in one process), or nil when this
+    ///   - scale: the factor of architecture §3.3's scaling rule (1 in one process), or nil when this
     ///     rank skips the CE (forward only, for the BN statistics and the maps; losses 0).
     func sourceSegmentationStep(_ batch: TrainingBatch, keepMaps: Bool,
                                 scale: Float? = 1) -> SourceSegmentationResult {

@@ -75,7 +75,7 @@ public final class Trainer {
 
     /// - Parameters:
     ///   - config: a loaded, validated configuration.
-    ///   - cluster: the processes: a world of one, or MPI ranks hosting targets (design §3).
+    ///   - cluster: the processes: a world of one, or MPI ranks hosting targets (architecture §3.1).
     ///   - options: resume, seeding, progress.
     ///   - log: where rank zero's lines go (standard output by default).
     public init(config: MTAFConfig, cluster: any Cluster, options: TrainerOptions = TrainerOptions(),

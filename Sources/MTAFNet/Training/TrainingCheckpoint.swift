@@ -27,7 +27,7 @@ public enum TrainingCheckpoint {
     ///   - placement: this rank's share in a distributed run (nil: one process).
     ///   - world: every rank of a distributed run (nil: one process).
     ///
-    /// Distributed (design §3): collective. Rank zero holds every shared tensor (the segmenter,
+    /// Distributed (architecture §3.10): collective. Rank zero holds every shared tensor (the segmenter,
     /// MTKT's heads included, its SGD state, a shared discriminator); each hosted
     /// discriminator's weights and Adam state come from its group's leader and each rank's
     /// loader positions from that rank, gathered to rank zero, which writes the same files as

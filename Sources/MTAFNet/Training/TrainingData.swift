@@ -4,7 +4,7 @@
 
 /// The loaders of one run, producing `TrainingBatch`es.
 ///
-/// Distributed (design §3): a rank opens the source loader and its hosted targets' loaders
+/// Distributed (architecture §3.3): a rank opens the source loader and its hosted targets' loaders
 /// only. `replicate`: every rank reads the whole source list in the single-process order;
 /// `shard`: rank r of N reads entries r, r + N, … with its own shuffle. A target hosted by a
 /// group of k > 1 ranks is split the same way (member m of k). Positions are keyed so that each

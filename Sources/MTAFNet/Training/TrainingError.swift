@@ -20,7 +20,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     case iterationOutOfRange(iteration: Int, maxIterations: Int)
     /// A world of this size cannot run this configuration (the reason says what would).
     case unsupportedWorld(size: Int, reason: String)
-    /// Replicas of a store differ across ranks (design §3 requires them identical).
+    /// Replicas of a store differ across ranks (architecture §3.8 requires them identical).
     case replicaMismatch(store: String, ranks: [Int])
 
     public var description: String {
@@ -43,7 +43,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "a world of \(size) processes: \(reason)"
         case let .replicaMismatch(store, ranks):
             return "the replicas of '\(store)' differ between ranks \(ranks.map(String.init).joined(separator: " and ")) "
-                + "(design §3 keeps them identical): a synchronization bug or a hardware fault"
+                + "(they must stay identical): a synchronization bug or a hardware fault"
         }
     }
 }

@@ -45,7 +45,7 @@ extension TrainingFramework {
     /// Whether the aux level exists (MULTI_LEVEL).
     var multiLevel: Bool { state.hyperParameters.multiLevel }
 
-    /// This rank's share (every target, no scaling, in a single process). Design §3.
+    /// This rank's share (every target, no scaling, in a single process). Architecture §3.2.
     var placement: TrainingPlacement {
         synchronization.placement ?? .local(targetCount: targetCount)
     }
@@ -64,7 +64,7 @@ extension TrainingFramework {
     }
 
     /// A segmenter pass's backward. The rank's last one of the iteration runs through the
-    /// gradient synchronizer, which sends finished gradients while it runs (design §3).
+    /// gradient synchronizer, which sends finished gradients while it runs (architecture §3.6).
     func backward(_ pass: SegmenterPass, isFinal: Bool) throws {
         if isFinal {
             try synchronization.gradients.finalSegmenterBackward(of: state) { pass.backward() }
@@ -93,7 +93,7 @@ extension TrainingFramework {
         IterationLosses(state.framework.lossNames.map { (name: $0, value: values[$0] ?? 0) })
     }
 
-    /// The merged losses in the framework's print order (spec §5.5; design §3 for a distributed
+    /// The merged losses in the framework's print order (spec §5.5; architecture §4.2 for a distributed
     /// run: every rank returns the same line).
     func reportedLosses(_ record: LossRecord) throws -> IterationLosses {
         reportedLosses(try synchronization.merge(record, names: state.framework.lossNames))

@@ -1,11 +1,11 @@
-// Which part of an iteration a rank computes (design §3): the targets it hosts, who leads each
-// target's group, which discriminators live where, and the factors of design §3's scaling rule.
+// Which part of an iteration a rank computes (architecture §3.2): the targets it hosts, who leads each
+// target's group, which discriminators live where, and the factors of architecture §3.3's scaling rule.
 //
 // Sizes: T targets, N ranks; k_t = the size of target t's group (1 when N ≤ T).
 
 import Distributed
 
-/// One rank's share of the multi-target work, derived from a `TargetLayout` (design §3).
+/// One rank's share of the multi-target work, derived from a `TargetLayout` (architecture §3.2).
 ///
 /// Ownership: the segmenter (MTKT: the backbone and every head, see `TrainingSynchronization`)
 /// is shared by the world; the Baseline's discriminator pair is shared; MDis D_main,t/D_aux,t
@@ -97,7 +97,7 @@ public struct TrainingPlacement: Sendable, Equatable {
     }
 
     /// The target whose group hosts the discriminator of `role`, or nil when it is shared by
-    /// the world (the Baseline's pair). Design §3.
+    /// the world (the Baseline's pair). Architecture §3.2.
     public static func hostingTarget(of role: DiscriminatorRole) -> Int? {
         switch role {
         case .main, .aux: nil

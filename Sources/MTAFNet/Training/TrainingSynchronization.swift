@@ -1,4 +1,4 @@
-// The collective seams of a training iteration (design §3), chosen from the `Cluster` the
+// The collective seams of a training iteration (architecture §4.2), chosen from the `Cluster` the
 // trainer runs on. A world of one gets the local implementations, which do nothing.
 
 import Distributed
@@ -7,7 +7,7 @@ import Distributed
 /// segmenter forward, gradients after the last backward and before the optimizer steps, the
 /// MDis map exchange, and the merge of the printed losses; plus which targets this rank hosts.
 public struct TrainingSynchronization {
-    /// Gradient combination (design §3).
+    /// Gradient combination (architecture §3.6).
     public var gradients: any GradientSynchronizer
     /// BN running-statistics order (spec §2.7).
     public var batchNormStatistics: any BatchNormStatisticsSynchronizer
@@ -40,12 +40,12 @@ public struct TrainingSynchronization {
     ///   `forCluster(_:layout:sourceMode:)`).
     public static func forCluster(_ cluster: any Cluster) throws(TrainingError) -> TrainingSynchronization {
         guard cluster.size == 1 else {
-            throw .unsupportedWorld(size: cluster.size, reason: "a distributed run needs its target layout (design §3)")
+            throw .unsupportedWorld(size: cluster.size, reason: "a distributed run needs its target layout")
         }
         return local()
     }
 
-    /// The seams for `cluster`: local for a world of one, else design §3 on `layout`.
+    /// The seams for `cluster`: local for a world of one, else architecture §3 on `layout`.
     ///
     /// - Parameters:
     ///   - cluster: the processes.

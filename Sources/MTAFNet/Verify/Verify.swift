@@ -1,5 +1,5 @@
 // verify: run a fixture through the runner that handles it and compare every expected.* tensor
-// with the sidecar's per-tensor tolerance (fixtures/README.md, "Conventions").
+// with the sidecar's per-tensor tolerance (Tests/MTAFNetTests/Fixtures/README.md, "Conventions").
 
 /// Runs a case through the one runner that handles it and compares every expected tensor.
 ///
