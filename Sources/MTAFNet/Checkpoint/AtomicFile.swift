@@ -1,6 +1,8 @@
 // AtomicFile: replace a file so that readers see either the old or the complete new content,
 // even across a crash: temporary file in the same directory, write, fsync, rename, fsync directory.
 
+import Distributed
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -40,15 +42,8 @@ enum AtomicFile {
             if !renamed { unlink(temporary) }
         }
         try body { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = Glibc_write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SafeTensorsError.io(path: temporary, call: "write", errno: errno)
-                }
-                done += n
-            }
+            let code = writeFully(fd, bytes)
+            if code != 0 { throw SafeTensorsError.io(path: temporary, call: "write", errno: code) }
         }
         guard fsync(fd) == 0 else { throw SafeTensorsError.io(path: temporary, call: "fsync", errno: errno) }
         let closed = close(fd)
@@ -78,10 +73,4 @@ enum AtomicFile {
             done += n
         }
     }
-}
-
-/// `write(2)`, named apart from the closure parameter names above.
-@inline(__always)
-private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
 }

@@ -79,7 +79,7 @@ public final class Trainer {
     ///   - options: resume, seeding, progress.
     ///   - log: where rank zero's lines go (standard output by default).
     public init(config: MTAFConfig, cluster: any Cluster, options: TrainerOptions = TrainerOptions(),
-                log: @escaping (String) -> Void = { print($0) }) {
+                log: @escaping (String) -> Void = { StandardOutput.line($0) }) {
         self.config = config
         self.cluster = cluster
         self.options = options
@@ -206,7 +206,7 @@ public final class Trainer {
                                                  domain: Self.domain(ofLoss: bad.name))
             }
             let seconds = Date().timeIntervalSince(iterationStart)
-            lossLog?.append(iteration: iteration, losses: losses, seconds: seconds)
+            try lossLog?.append(iteration: iteration, losses: losses, seconds: seconds)
             report(iteration: iteration, end: end, losses: losses, elapsed: Date().timeIntervalSince(start),
                    done: iteration - first + 1)
             lastLosses = losses
@@ -268,7 +268,7 @@ public final class Trainer {
                 .joined(separator: " ")
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
             let line = "\r[\(bar)] \(iteration + 1)/\(end) \(String(format: "%.2f", rate)) it/s \(summary)"
-            FileHandle.standardOutput.write(Data(line.utf8))
+            StandardOutput.write(line)
         } else if iteration % max(config.log.every, 1) == 0 || iteration == end - 1 {
             log(losses.upstreamLine(iteration: iteration))
         }
