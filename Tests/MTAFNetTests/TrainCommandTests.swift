@@ -163,11 +163,20 @@ final class TrainCommandTests: XCTestCase {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: victim))
         bytes[bytes.count / 2] ^= 1
         try bytes.write(to: URL(fileURLWithPath: victim))
+        // What a run killed while writing snapshot 6 would leave: a finished file without its
+        // manifest and a temporary file of a writer that is gone.
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: snapshots + "/model_6.safetensors"))
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: snapshots + "/.model_6_state.safetensors.tmp.\(Int32.max).0"))
         let (resumed, stderr) = try train(file, extra: ["--resume"])
         resumed.waitUntilExit()
         let messages = try String(contentsOfFile: stderr, encoding: .utf8)
         XCTAssertEqual(resumed.terminationStatus, 0, messages)
         XCTAssertTrue(messages.contains("--resume skips snapshot 4 in \(snapshots): model_4_state.safetensors has CRC32C 0x"),
                       messages)
+        XCTAssertTrue(messages.contains("removed what interrupted writes left in \(snapshots): "
+                                        + ".model_6_state.safetensors.tmp.\(Int32.max).0, model_6.safetensors"), messages)
+        let names = try FileManager.default.contentsOfDirectory(atPath: snapshots)
+        XCTAssertFalse(names.contains("model_6.safetensors"))
+        XCTAssertEqual(try SnapshotStore(directory: snapshots).latestComplete()?.iteration, 4)
     }
 }
