@@ -42,10 +42,10 @@ def main():
     runs = {}
     for name in sorted(os.listdir(root)):
         match = re.fullmatch(r"(.+)_s(\d+)", name)
-        if not match or not os.path.exists(os.path.join(root, name, "tune", "results.json")):
+        if not match or not os.path.exists(os.path.join(root, name, "tune", "results_best.json")):
             continue
         losses = [json.loads(line) for line in open(os.path.join(root, name, "losses.jsonl"))]
-        tune = json.load(open(os.path.join(root, name, "tune", "results.json")))
+        tune = json.load(open(os.path.join(root, name, "tune", "results_best.json")))
         points = []
         for entry in tune["evaluated"]:
             iteration = int(re.search(r"model_(\d+)", entry["checkpoint"]).group(1))

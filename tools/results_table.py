@@ -1,8 +1,8 @@
 """The tables of docs/results.md from the run folders scripts/experiments writes.
 
 Usage: python3 tools/results_table.py experiments/results
-Reads <run>/val/results.json (the test-set scores of the snapshot chosen on tune),
-<run>/tune/results.json (which snapshot was chosen) and <run>/time.txt (wall, user, system
+Reads <run>/val/results_single.json (the test-set scores of the snapshot chosen on tune),
+<run>/tune/results_best.json (which snapshot was chosen) and <run>/time.txt (wall, user, system
 seconds of training) for every run folder named <framework>_s<seed>. Standard library only.
 """
 import json
@@ -19,12 +19,12 @@ def load_runs(root):
     runs = {}
     for name in sorted(os.listdir(root)):
         match = re.fullmatch(r"(.+)_s(\d+)", name)
-        val_path = os.path.join(root, name, "val", "results.json")
+        val_path = os.path.join(root, name, "val", "results_single.json")
         if not match or not os.path.exists(val_path):
             continue
         framework, seed = match.group(1), int(match.group(2))
         val = json.load(open(val_path))
-        tune = json.load(open(os.path.join(root, name, "tune", "results.json")))
+        tune = json.load(open(os.path.join(root, name, "tune", "results_best.json")))
         wall, user, system = (float(x) for x in open(os.path.join(root, name, "time.txt")).read().split())
         targets = val["evaluated"][0]["targets"]
         chosen = tune["best_average"]["checkpoint"]

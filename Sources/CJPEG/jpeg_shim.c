@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jerror.h>
 
 typedef struct {
     struct jpeg_error_mgr base;
@@ -22,6 +23,25 @@ static void on_error_exit(j_common_ptr info) {
 
 static void on_output_message(j_common_ptr info) { (void)info; }
 
+/* libjpeg reports damaged data (a truncated file, a corrupt entropy-coded segment) as warnings
+   and fills the missing part with gray; such a warning fails the decode like an error, so a
+   damaged image is never scored or trained on. Other warnings (an unknown JFIF revision, an
+   Adobe transform code, a bad ICC marker: metadata only) and trace messages pass. */
+static int is_damage_warning(int code) {
+    switch (code) {
+    case JWRN_JPEG_EOF: case JWRN_HIT_MARKER: case JWRN_EXTRANEOUS_DATA: case JWRN_HUFF_BAD_CODE:
+    case JWRN_ARITH_BAD_CODE: case JWRN_MUST_RESYNC: case JWRN_NOT_SEQUENTIAL: case JWRN_BOGUS_PROGRESSION:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void on_emit_message(j_common_ptr info, int level) {
+    if (level < 0 && is_damage_warning(info->err->msg_code)) on_error_exit(info);
+    if (level < 0) info->err->num_warnings++;
+}
+
 int mtaf_jpeg_read_rgb(const char *path, uint64_t max_pixels, mtaf_jpeg_image *out, char *message,
                        size_t message_capacity) {
     memset(out, 0, sizeof(*out));
@@ -35,6 +55,7 @@ int mtaf_jpeg_read_rgb(const char *path, uint64_t max_pixels, mtaf_jpeg_image *o
     info.err = jpeg_std_error(&errors.base);
     errors.base.error_exit = on_error_exit;
     errors.base.output_message = on_output_message;
+    errors.base.emit_message = on_emit_message;
     errors.message = message;
     errors.capacity = message_capacity;
     uint8_t *volatile pixels = NULL;

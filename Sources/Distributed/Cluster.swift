@@ -24,7 +24,7 @@ extension Cluster {
     /// Prints a line on rank zero only.
     public func log0(_ line: String) {
         guard isRoot else { return }
-        print(line)
+        StandardOutput.line(line)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import MTAFNet
 
@@ -49,10 +50,10 @@ extension MTAFMPI {
                     line += " adam_allowance=\(result.allowanceElements) (max_abs \(short(result.allowanceWorst)))"
                 }
                 if !result.problems.isEmpty { line += " problems: " + result.problems.joined(separator: "; ") }
-                print(line)
+                StandardOutput.line(line)
                 if result.passed { passed += 1 } else { failed += 1 }
             }
-            print("\(passed) passed, \(failed) failed")
+            StandardOutput.line("\(passed) passed, \(failed) failed")
             if failed > 0 { throw ExitCode.failure }
         }
 

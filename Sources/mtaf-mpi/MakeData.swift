@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import MTAFNet
 
@@ -52,11 +53,11 @@ extension MTAFMPI {
             let start = Date()
             let summary = try SyntheticBenchmark.generate(options)
             let seconds = Date().timeIntervalSince(start)
-            print("Wrote the synthetic benchmark (seed \(seed), \(options.size) images) to \(out):")
-            print(summary)
-            print(String(format: "Done in %.2f s.", seconds))
+            StandardOutput.line("Wrote the synthetic benchmark (seed \(seed), \(options.size) images) to \(out):")
+            StandardOutput.line("\(summary)")
+            StandardOutput.line(String(format: "Done in %.2f s.", seconds))
             if checkGap {
-                print(SyntheticDomainGap.measure(seed: seed, imagesPerDomain: 40, size: options.size))
+                StandardOutput.line("\(SyntheticDomainGap.measure(seed: seed, imagesPerDomain: 40, size: options.size))")
             }
         }
     }

@@ -18,18 +18,18 @@ extension MTAFMPI {
             let runtime = try MPIRuntime.initialize(checked: true)
             let world = runtime.world
             if world.rank == 0 {
-                print("selfcheck on \(world.size) rank\(world.size == 1 ? "" : "s"), thread level \(runtime.grantedThreadLevel) granted")
+                StandardOutput.line("selfcheck on \(world.size) rank\(world.size == 1 ? "" : "s"), thread level \(runtime.grantedThreadLevel) granted")
             }
             var suite = CollectiveSelfCheck(world: world)
             suite.largeCount = largeMb * 250_000
             let outcomes: [CollectiveSelfCheck.Outcome]
             do {
-                outcomes = try suite.run(log: { line in if world.rank == 0 { print(line) } })
+                outcomes = try suite.run(log: { line in if world.rank == 0 { StandardOutput.line(line) } })
             } catch {
                 runtime.abort(code: 3, message: "the self-check could not agree on its results: \(error)")
             }
             let passed = outcomes.filter(\.passed).count
-            if world.rank == 0 { print("selfcheck: \(passed) passed, \(outcomes.count - passed) failed") }
+            if world.rank == 0 { StandardOutput.line("selfcheck: \(passed) passed, \(outcomes.count - passed) failed") }
             try runtime.finalize()
             if passed != outcomes.count { throw ExitCode.failure }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import MTAFNet
 
 extension MTAFMPI {
@@ -14,7 +15,7 @@ extension MTAFMPI {
         }
 
         func run() throws {
-            print(try config.load().yamlText, terminator: "")
+            StandardOutput.write(try config.load().yamlText)
         }
     }
 }

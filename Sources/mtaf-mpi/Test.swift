@@ -13,7 +13,7 @@ extension MTAFMPI {
         @Option(help: "Also write every evaluated checkpoint's results as JSON to this file.")
         var json: String?
 
-        @Option(help: "The folder for results.json and results.md (default: TEST.SNAPSHOT_DIR[0]).")
+        @Option(help: "The folder for results_<mode>.json and results_<mode>.md (default: TEST.SNAPSHOT_DIR[0]).")
         var out: String?
 
         @Option(help: ArgumentHelp("Save predictions as <DIR>/<target>/<image>_color.png and _pred.png (best mode: each target's best checkpoint).",

@@ -16,6 +16,9 @@ extension MTAFMPI {
         @Flag(help: "Do not seed the random streams from TRAIN.RANDOM_SEED (upstream --random-train).")
         var randomTrain = false
 
+        @Flag(help: "Take TRAIN.SNAPSHOT_DIR's lock (train.lock) even when another run holds it; only when that run is certainly gone.")
+        var force = false
+
         @Flag(help: "Show a progress bar instead of upstream's iter lines (default: on a terminal).")
         var progress = false
 
@@ -29,6 +32,7 @@ extension MTAFMPI {
             var options = TrainerOptions()
             options.resume = resume
             options.randomTrain = randomTrain
+            options.force = force
             // Open MPI hands rank 0 a pseudo-terminal even when mpirun's output is redirected, so
             // under a launcher the bar is only drawn on request (--progress).
             options.progressBar = progress || (isatty(1) == 1 && !ClusterLauncher.launchedByMPI)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import MTAFNet
 
@@ -26,12 +27,12 @@ extension MTAFMPI {
             for path in files {
                 let report = verify(contentsOf: path)
                 if let error = report.error {
-                    print("FAIL \(report.fixture) - \(error)")
+                    StandardOutput.line("FAIL \(report.fixture) - \(error)")
                     failed += 1
                     continue
                 }
                 if report.tensors.isEmpty {
-                    print("FAIL \(report.fixture) - no expected tensors")
+                    StandardOutput.line("FAIL \(report.fixture) - no expected tensors")
                     failed += 1
                     continue
                 }
@@ -41,11 +42,11 @@ extension MTAFMPI {
                         + " ratio=\(short(result.ratio))"
                     if let problem = result.problem { line += " (\(problem))" }
                     if let index = result.firstBadIndex { line += " first_bad=\(index)" }
-                    print(line)
+                    StandardOutput.line(line)
                     if result.passed { passed += 1 } else { failed += 1 }
                 }
             }
-            print("\(passed) passed, \(failed) failed")
+            StandardOutput.line("\(passed) passed, \(failed) failed")
             if failed > 0 { throw ExitCode.failure }
         }
 

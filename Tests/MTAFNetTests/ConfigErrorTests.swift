@@ -120,4 +120,45 @@ final class ConfigErrorTests: XCTestCase {
         XCTAssertEqual(config.train.batchSizeSource, 3)
         XCTAssertEqual(config.train.batchSizeTarget, 5)
     }
+
+    /// Nested anchors, each level naming the previous one nine times: `levels` levels expand to
+    /// 9^levels scalars.
+    private func aliasBomb(levels: Int) -> String {
+        var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+        for level in 1 ..< levels {
+            let previous = "*a\(level - 1)"
+            lines.append("a\(level): &a\(level) [" + Array(repeating: previous, count: 9).joined(separator: ", ") + "]")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// 9^6 = 531441 values through aliases: refused before anything is expanded (it used to be
+    /// expanded in full and then refused as unknown keys; at 9 levels that took 11 GB).
+    func testAliasExpansionIsBounded() {
+        XCTAssertEqual(error(aliasBomb(levels: 6)),
+                       .tooLarge(source: "t.yml", line: 6, what: "more than 100000 values (aliases expand to copies "
+                                 + "of what they name, so nested ones multiply)"))
+        XCTAssertTrue(error(aliasBomb(levels: 6))!.description.hasPrefix("t.yml: the document reaches more than 100000 values"))
+        // An anchor reused a few times is fine.
+        XCTAssertEqual(try MTAFConfig.load(yaml: "TRAIN:\n  INPUT_SIZE_SOURCE: &size [64, 32]\n  INPUT_SIZE_TARGET: *size\n")
+                        .train.inputSizeTarget, [64, 32])
+    }
+
+    /// The reported bomb, nine levels (387 million values), is refused at once.
+    func testNineLevelAliasBombIsRefusedAtOnce() {
+        let start = Date()
+        guard case .tooLarge(source: "t.yml", line: 6, _) = error(aliasBomb(levels: 9)) else {
+            return XCTFail("\(String(describing: error(aliasBomb(levels: 9))))")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
+    /// Nesting deeper than 64 is refused, also when reached through an alias.
+    func testNestingDepthIsBounded() {
+        let deep = "a: " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "\n"
+        XCTAssertEqual(error(deep), .tooLarge(source: "t.yml", line: 1, what: "lists or mappings nested more than 64 deep"))
+        let half = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)
+        let aliased = "a: &a " + half + "\nb: " + String(repeating: "[", count: 30) + "*a" + String(repeating: "]", count: 30) + "\n"
+        XCTAssertEqual(error(aliased), .tooLarge(source: "t.yml", line: 2, what: "lists or mappings nested more than 64 deep"))
+    }
 }

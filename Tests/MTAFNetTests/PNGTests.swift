@@ -147,21 +147,23 @@ final class PNGTests: XCTestCase {
         assertPNGError(.cannotOpen, file: missing) { _ = try PNG.readRGB(atPath: missing) }
     }
 
+    /// A 7×5 JPEG written by Pillow 13 (quality 90).
+    static let pillowJPEG = Data(base64Encoded:
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMU"
+        + "FRUVDA8XGBYUGBIUFRT/2wBDAQMEBAUEBQkFBQkUDQsNFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU"
+        + "FBQUFBQUFBT/wAARCAAFAAcDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUF"
+        + "BAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVW"
+        + "V1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi"
+        + "4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAEC"
+        + "AxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVm"
+        + "Z2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq"
+        + "8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDhvAk8elafBOLeK6/tCe4gmjuF3oREsDxnaeOPMkzxk5XkbcEoor8u4hzrG5ZVo0sNJWlC"
+        + "75oQm7881o5xk0rJWSaS6K7Z+x4zh7Ls3zHF1sZCUpRqNK05x0tF7Rklu30uf//Z")!
+
     /// A 7×5 JPEG written by Pillow 13 (quality 90) decodes to exactly the RGB bytes Pillow gave
     /// (same libjpeg-turbo arithmetic: islow IDCT, fancy upsampling).
     func testJPEGDecodesLikePillow() throws {
-        let jpeg = Data(base64Encoded:
-            "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMU"
-            + "FRUVDA8XGBYUGBIUFRT/2wBDAQMEBAUEBQkFBQkUDQsNFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU"
-            + "FBQUFBQUFBT/wAARCAAFAAcDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUF"
-            + "BAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVW"
-            + "V1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi"
-            + "4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAEC"
-            + "AxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVm"
-            + "Z2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq"
-            + "8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDhvAk8elafBOLeK6/tCe4gmjuF3oREsDxnaeOPMkzxk5XkbcEoor8u4hzrG5ZVo0sNJWlC"
-            + "75oQm7881o5xk0rJWSaS6K7Z+x4zh7Ls3zHF1sZCUpRqNK05x0tF7Rklu30uf//Z")!
-        let path = try write(jpeg, "photo.jpg")
+        let path = try write(Self.pillowJPEG, "photo.jpg")
         let image = try ImageFile.readRGB(atPath: path)
         XCTAssertEqual(image.size, ImageSize(width: 7, height: 5))
         XCTAssertEqual(image.pixels, [201,28,73,185,35,81,143,40,93,133,60,113,169,111,162,162,127,147,103,99,62,202,27,70,186,36,73,155,56,85,98,34,58,151,107,132,163,146,156,148,160,140,205,26,65,183,34,53,148,55,37,168,119,86,135,121,92,123,141,127,108,150,164,208,33,64,182,36,46,151,60,29,216,172,127,46,40,8,134,151,135,110,133,139,194,30,54,180,43,53,146,56,45,204,152,141,110,83,100,111,88,94,149,107,65])
@@ -173,6 +175,24 @@ final class PNGTests: XCTestCase {
             guard case let DataError.unsupportedImage(file, reason) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(file, path)
             XCTAssertTrue(reason.contains("JPEG"), reason)
+        }
+    }
+
+    /// Damaged data that libjpeg only warns about (and fills with gray) is an error naming the
+    /// file: the file cut inside its entropy-coded data, and a stray marker inside that data.
+    func testDamagedJPEGIsAnErrorNamingTheFile() throws {
+        let jpeg = Self.pillowJPEG
+        let truncated = try write(jpeg.prefix(jpeg.count - 30), "truncated-data.jpg")
+        let scanStart = try XCTUnwrap(jpeg.indices.first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xDA }) + 14
+        var marked = jpeg
+        marked.replaceSubrange(scanStart + 4 ..< scanStart + 6, with: [0xFF, 0xD3])   // an RST3 no restart interval allows
+        let corrupt = try write(marked, "corrupt-data.jpg")
+        for (path, words) in [(truncated, "Premature end"), (corrupt, "Corrupt JPEG data")] {
+            XCTAssertThrowsError(try ImageFile.readRGB(atPath: path)) { error in
+                guard case let DataError.unsupportedImage(file, reason) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(file, path)
+                XCTAssertTrue(reason.contains(words), reason)
+            }
         }
     }
 }

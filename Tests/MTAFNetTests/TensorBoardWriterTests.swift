@@ -13,6 +13,29 @@ final class TensorBoardWriterTests: XCTestCase {
         XCTAssertEqual(CRC32C.checksum([]), 0)
     }
 
+    /// The slicing-by-8 checksum equals the bit-by-bit definition for every length and offset,
+    /// and fed in pieces equals fed at once.
+    func testCRC32CMatchesTheBitwiseDefinition() {
+        func bitwise(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0 ..< 8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+            }
+            return crc ^ 0xFFFF_FFFF
+        }
+        var stream = RandomStream(seed: 5)
+        let data = (0 ..< 100).map { _ in UInt8(stream.nextUInt64() & 0xFF) }
+        for start in 0 ..< 9 {
+            for end in start ... data.count {
+                XCTAssertEqual(CRC32C.checksum(Array(data[start ..< end])), bitwise(data[start ..< end]), "\(start)..<\(end)")
+            }
+        }
+        var pieces = CRC32C.Accumulator()
+        for range in [0 ..< 3, 3 ..< 50, 50 ..< 51, 51 ..< 100] { data[range].withUnsafeBytes { pieces.add($0) } }
+        XCTAssertEqual(pieces.checksum, bitwise(data[...]))
+    }
+
     func testMaskedCRC() {
         // ((0xE3069283 >> 15) | (0xE3069283 << 17)) + 0xa282ead8, modulo 2^32, by hand.
         XCTAssertEqual(CRC32C.masked(0xE306_9283), 0xC78A_B0E5)

@@ -26,6 +26,7 @@ final class TestReportTests: XCTestCase {
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)").path
         let paths = try report.write(toDirectory: folder)
+        XCTAssertEqual([paths.json, paths.markdown], [folder + "/results_single.json", folder + "/results_single.md"])
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: paths.json)))
             as? [String: Any])
         XCTAssertEqual(json["mode"] as? String, "single")
@@ -57,5 +58,24 @@ final class TestReportTests: XCTestCase {
         XCTAssertTrue(lines.contains("| **mIoU** | **60.00** | **50.00** |"))
         XCTAssertTrue(lines.contains("| `model_2.safetensors` | 60.00 | 10.00 | 35.00 |"))
         XCTAssertTrue(lines.contains("| `model_4.safetensors` | 40.00 | 50.00 | 45.00 |"))
+    }
+
+    /// A single-mode and a best-mode report written into one folder keep both files of each
+    /// (a later single-mode `test` used to overwrite the best-mode tables).
+    func testModesDoNotOverwriteEachOther() throws {
+        let checkpoint = CheckpointResults(checkpoint: "/s/model_2.safetensors", targets: [result("IDD", [0.5, 0.25])])
+        let best = TestReport(mode: "best", targets: ["IDD"], classNames: names, evaluated: [checkpoint],
+                              bestPerTarget: [TargetBest(target: "IDD", checkpoint: checkpoint.checkpoint,
+                                                         result: checkpoint.targets[0])],
+                              bestAverage: checkpoint)
+        let single = TestReport(mode: "single", targets: ["IDD"], classNames: names, evaluated: [checkpoint])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)").path
+        let bestPaths = try best.write(toDirectory: folder)
+        let singlePaths = try single.write(toDirectory: folder)
+        XCTAssertEqual(try String(contentsOfFile: bestPaths.markdown, encoding: .utf8), best.markdown)
+        XCTAssertEqual(try String(contentsOfFile: singlePaths.markdown, encoding: .utf8), single.markdown)
+        let decoded = try JSONDecoder().decode(TestReport.self, from: Data(contentsOf: URL(fileURLWithPath: bestPaths.json)))
+        XCTAssertEqual(decoded.mode, "best")
+        XCTAssertEqual(decoded.bestAverage?.checkpoint, "/s/model_2.safetensors")
     }
 }

@@ -75,6 +75,20 @@ final class TrainerTests: XCTestCase {
         try assertSnapshotsIdentical(whole, broken, iteration: 5)
     }
 
+    /// A snapshot whose last file cannot be written (here a folder stands where it goes) fails
+    /// the run and leaves none of its files behind (they used to stay and, on a full disk, hold
+    /// the space the resumed run needed for the same snapshot).
+    func testFailedSnapshotLeavesNoFiles() throws {
+        let folder = snapshotFolder()
+        try FileManager.default.createDirectory(atPath: folder + "/model_2_state.safetensors", withIntermediateDirectories: true)
+        XCTAssertThrowsError(try train(try config("Baseline", snapshots: folder, overrides: ["TRAIN.EARLY_STOP=3"]))) { error in
+            XCTAssertTrue("\(error)".contains("model_2_state.safetensors: rename failed"), "\(error)")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        XCTAssertEqual(names.filter { $0.hasPrefix("model_2") }, ["model_2_state.safetensors"], "only the obstacle is left")
+        XCTAssertFalse(names.contains(SnapshotLock.fileName), "the lock is released when the run fails")
+    }
+
     func testResumeRefusesAnotherConfiguration() throws {
         let folder = snapshotFolder()
         _ = try train(try config("Baseline", snapshots: folder, overrides: ["TRAIN.EARLY_STOP=3"]))

@@ -112,7 +112,7 @@ final class TrainingOutputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory))
     }
 
-    /// `test` in best mode after a short run: results.json / results.md tables and, with a
+    /// `test` in best mode after a short run: results_best.json / results_best.md tables and, with a
     /// prediction folder, each target's best-checkpoint predictions as color and gray PNGs that
     /// reproduce the cached IoUs.
     func testTestRunnerWritesPredictionsAndTables() throws {

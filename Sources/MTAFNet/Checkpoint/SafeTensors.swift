@@ -112,8 +112,10 @@ public enum SafeTensors {
     ///   - tensors: The tensors by name; names must be non-empty and not `__metadata__`.
     ///   - metadata: Free-form strings stored under `__metadata__` (omitted when empty).
     ///   - path: The destination; an existing file is replaced.
+    /// - Returns: The CRC32C of the file's bytes.
+    @discardableResult
     public static func write(_ tensors: [String: Value], metadata: [String: String] = [:],
-                             to path: String) throws {
+                             to path: String) throws -> UInt32 {
         let names = tensors.keys.sorted()
         var header = "{"
         var first = true
@@ -151,7 +153,7 @@ public enum SafeTensors {
         var headerBytes = Array(header.utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
 
-        try AtomicFile.write(to: path) { sink in
+        return try AtomicFile.write(to: path) { sink in
             var length = UInt64(headerBytes.count).littleEndian
             try withUnsafeBytes(of: &length) { try sink($0) }
             try headerBytes.withUnsafeBytes { try sink($0) }

@@ -1,3 +1,4 @@
+import Distributed
 /// Why a safetensors file could not be read or written. Every case names the file, and the tensor
 /// where one is at fault.
 public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
@@ -33,7 +34,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .io(path, call, errno):
-            return "\(path): \(call) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+            return "\(path): \(call) failed: \(errnoDescription(errno))"
         case let .tooShort(path, size):
             return "\(path): not a safetensors file: \(size) bytes, shorter than the 8-byte header length"
         case let .headerLength(path, n, size):

@@ -6,7 +6,8 @@ import Foundation
 /// discriminators under upstream's stems, the optimizer and loader state) plus this manifest,
 /// `model_<i>.manifest.json`. Every file is written atomically before the manifest, so a manifest
 /// on disk means every file it names is complete; a run killed while writing leaves the previous
-/// snapshot as the newest complete one.
+/// snapshot as the newest complete one. Each file's size and CRC32C are recorded (version 2;
+/// version 1 manifests have sizes only), so resume detects a file changed after it was written.
 public struct SnapshotManifest: Codable, Equatable, Sendable {
     /// One file of the snapshot.
     public struct FileRecord: Codable, Equatable, Sendable {
@@ -14,15 +15,18 @@ public struct SnapshotManifest: Codable, Equatable, Sendable {
         public var name: String
         /// Its size in bytes when written.
         public var bytes: Int
+        /// The CRC32C of its bytes when written (nil in version 1 manifests).
+        public var crc32c: UInt32?
 
-        public init(name: String, bytes: Int) {
+        public init(name: String, bytes: Int, crc32c: UInt32? = nil) {
             self.name = name
             self.bytes = bytes
+            self.crc32c = crc32c
         }
     }
 
     /// Format version of this manifest.
-    public var version = 1
+    public var version = 2
     /// The iteration the snapshot was taken after (upstream's file number).
     public var iteration: Int
     /// The framework that wrote it (Baseline, MDis, MTKT, SourceOnly, MinEnt).

@@ -30,8 +30,8 @@ public struct SnapshotStore: Sendable {
     public func writeFile(stem: String, tensors: [String: SafeTensors.Value],
                           metadata: [String: String] = [:]) throws -> SnapshotManifest.FileRecord {
         let name = stem + ".safetensors"
-        try SafeTensors.write(tensors, metadata: metadata, to: path(name))
-        return SnapshotManifest.FileRecord(name: name, bytes: try fileSize(path(name)))
+        let crc32c = try SafeTensors.write(tensors, metadata: metadata, to: path(name))
+        return SnapshotManifest.FileRecord(name: name, bytes: try fileSize(path(name)), crc32c: crc32c)
     }
 
     /// Writes the manifest, atomically, after every file it lists.
@@ -51,23 +51,81 @@ public struct SnapshotStore: Sendable {
         }
     }
 
-    /// The newest snapshot whose manifest exists and whose files are all present with their
-    /// recorded sizes; nil when there is none. Incomplete newer snapshots are skipped.
-    public func latestComplete() throws -> SnapshotManifest? {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            return nil
+    /// A snapshot that cannot be resumed from, and why.
+    public struct Skipped: Equatable, Sendable {
+        public let iteration: Int
+        public let reason: String
+    }
+
+    /// The newest usable snapshot (see `problem(with:)`) and the newer ones passed over, newest
+    /// first; a manifest that does not decode counts as a passed-over snapshot too.
+    public func scan() -> (newest: SnapshotManifest?, skipped: [Skipped]) {
+        var skipped: [Skipped] = []
+        for iteration in manifestIterations() {
+            let manifest: SnapshotManifest
+            do {
+                manifest = try readManifest(iteration: iteration)
+            } catch {
+                skipped.append(Skipped(iteration: iteration, reason: "\(error)"))
+                continue
+            }
+            if let problem = problem(with: manifest) {
+                skipped.append(Skipped(iteration: iteration, reason: problem))
+            } else {
+                return (manifest, skipped)
+            }
         }
-        let iterations = names.compactMap { name -> Int? in
+        return (nil, skipped)
+    }
+
+    /// The newest usable snapshot; nil when there is none. Newer unusable ones are skipped.
+    public func latestComplete() throws -> SnapshotManifest? { scan().newest }
+
+    /// The iterations that have a manifest file, newest first.
+    private func manifestIterations() -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name -> Int? in
             guard name.hasPrefix("model_"), name.hasSuffix(".manifest.json") else { return nil }
             return Int(name.dropFirst("model_".count).dropLast(".manifest.json".count))
         }.sorted(by: >)
-        for iteration in iterations {
-            if let manifest = try? readManifest(iteration: iteration), isComplete(manifest) { return manifest }
+    }
+
+    /// The iteration of a snapshot file's name (`model_<i>.safetensors`, `model_<i>_<…>.safetensors`,
+    /// `model_<i>.manifest.json`), nil for other names.
+    static func snapshotIteration(ofFile name: String) -> Int? {
+        guard name.hasPrefix("model_"), name.hasSuffix(".safetensors") || name.hasSuffix(".manifest.json") else { return nil }
+        let rest = name.dropFirst("model_".count)
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let next = rest.dropFirst(digits.count).first, next == "." || next == "_" else { return nil }
+        return Int(digits)
+    }
+
+    /// Removes the files of snapshots newer than `iteration` that have no manifest: a run stopped
+    /// while writing them (a full disk, a kill). A resumed run writes them again, and on a full
+    /// disk they hold the very space that rewrite needs.
+    ///
+    /// - Returns: the names removed.
+    public func removeUnfinishedSnapshots(newerThan iteration: Int) -> [String] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        let manifests = Set(names.filter { $0.hasSuffix(".manifest.json") }.compactMap(Self.snapshotIteration(ofFile:)))
+        return names.filter { name in
+            guard let owner = Self.snapshotIteration(ofFile: name), owner > iteration, !manifests.contains(owner) else {
+                return false
+            }
+            return unlink(path(name)) == 0
         }
-        return nil
+    }
+
+    /// Removes the temporary files of interrupted atomic writes whose writer no longer runs on
+    /// this host (call only while holding the folder's lock).
+    ///
+    /// - Returns: the names removed.
+    public func removeStaleTemporaryFiles() -> [String] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        return names.filter { name in
+            guard let pid = AtomicFile.writerPID(of: name), kill(pid, 0) != 0, errno == ESRCH else { return false }
+            return unlink(path(name)) == 0
+        }
     }
 
     /// Reads the manifest of an iteration.
@@ -83,9 +141,36 @@ public struct SnapshotStore: Sendable {
         }
     }
 
-    /// Whether every file a manifest lists is on disk with its recorded size.
-    public func isComplete(_ manifest: SnapshotManifest) -> Bool {
-        manifest.files.allSatisfy { (try? fileSize(path($0.name))) == $0.bytes }
+    /// Why a snapshot cannot be resumed from, or nil when every file it lists is on disk with
+    /// its recorded size and checksum (reading each file whole). Version 1 manifests record no
+    /// checksums: their files are checked by size only.
+    public func problem(with manifest: SnapshotManifest) -> String? {
+        for record in manifest.files {
+            let file = path(record.name)
+            guard let size = try? fileSize(file) else { return "\(record.name) is missing" }
+            guard size == record.bytes else {
+                return "\(record.name) has \(size) bytes, the manifest recorded \(record.bytes) (truncated or replaced)"
+            }
+            guard let expected = record.crc32c else { continue }
+            do {
+                let found = try AtomicFile.checksum(ofFile: file).crc32c
+                guard found == expected else {
+                    return "\(record.name) has CRC32C \(Self.hex(found)), the manifest recorded \(Self.hex(expected)) "
+                        + "(its bytes changed after it was written)"
+                }
+            } catch {
+                return "\(error)"
+            }
+        }
+        return nil
+    }
+
+    /// Whether a snapshot can be resumed from (`problem(with:)` finds nothing).
+    public func isComplete(_ manifest: SnapshotManifest) -> Bool { problem(with: manifest) == nil }
+
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     private func fileSize(_ file: String) throws -> Int {

@@ -17,6 +17,8 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
     case duplicateKey(source: String, keys: [String], line: Int?, column: Int?)
     /// A YAML construct the loader does not take (merge keys, unknown tags, `=`).
     case unsupportedYAML(source: String, location: String?, what: String)
+    /// The document expands (through aliases) to too many values or too deep a nesting.
+    case tooLarge(source: String, line: Int, what: String)
     /// The document's root is not a mapping of keys.
     case notAMapping(source: String, found: String)
     /// A key that is not a configuration key (spec §6.1: "not a valid config key").
@@ -47,6 +49,8 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
             return "\(source): key\(keys.count == 1 ? "" : "s") \(keys.joined(separator: ", ")) given twice in one mapping\(at)"
         case let .unsupportedYAML(source, location, what):
             return "\(Self.prefix(source, location)): \(what) is not supported in a configuration"
+        case let .tooLarge(source, line, what):
+            return "\(source): the document reaches \(what) by line \(line); a configuration needs a few hundred"
         case let .notAMapping(source, found):
             return "\(source): the document must be a mapping of configuration keys, found a \(found)"
         case let .unknownKey(source, location, key, path, suggestion):

@@ -1,6 +1,7 @@
 // YAMLReader: YAML text → `YAMLNode` tree. libyaml (through Yams' `compose`) parses; the scalars
 // are then typed here with PyYAML's YAML 1.1 rules (`YAML11Resolver`), not with Yams' own
-// resolver, so that a file reads as upstream read it (spec §6.1).
+// resolver, so that a file reads as upstream read it (spec §6.1). `YAMLAliasBound` first bounds
+// what aliases expand to.
 
 import Yams
 
@@ -15,6 +16,7 @@ enum YAMLReader {
     ///   - source: Names the text in errors (a file path or `--set …`).
     /// - Returns: the root node, or nil for an empty document.
     static func parse(_ text: String, source: String) throws(ConfigError) -> YAMLNode? {
+        try YAMLAliasBound.check(text, source: source)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text, .basic)

@@ -42,16 +42,22 @@ public struct TestReport: Codable, Sendable {
         return try encoder.encode(self)
     }
 
-    /// Writes `results.json` and `results.md` into a folder (created), each atomically.
+    /// The stem of this report's files, `results_<mode>`: a single-mode run and a best-mode run
+    /// in the same folder keep their own files.
+    public var fileStem: String { "results_\(mode)" }
+
+    /// Writes `results_<mode>.json` and `results_<mode>.md` into a folder (created), each
+    /// atomically.
     ///
     /// - Parameter directory: The folder.
     /// - Returns: The two paths.
     @discardableResult
     public func write(toDirectory directory: String) throws -> (json: String, markdown: String) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let json = directory + "/results.json", markdown = directory + "/results.md"
-        try jsonData().write(to: URL(fileURLWithPath: json), options: .atomic)
-        try Data(self.markdown.utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic)
+        let json = directory + "/" + fileStem + ".json", markdown = directory + "/" + fileStem + ".md"
+        let jsonBytes = try jsonData(), markdownBytes = Data(self.markdown.utf8)
+        try AtomicFile.write(to: json) { sink in try jsonBytes.withUnsafeBytes { try sink($0) } }
+        try AtomicFile.write(to: markdown) { sink in try markdownBytes.withUnsafeBytes { try sink($0) } }
         return (json, markdown)
     }
 }

@@ -53,7 +53,7 @@ public final class TestRunner {
     /// list, as the synthetic benchmark does), to show the domain gap. Printed, not averaged.
     public var includeSourceValidation = false
 
-    public init(config: MTAFConfig, cluster: any Cluster, log: @escaping (String) -> Void = { print($0) }) {
+    public init(config: MTAFConfig, cluster: any Cluster, log: @escaping (String) -> Void = { StandardOutput.line($0) }) {
         self.config = config
         self.cluster = cluster
         self.log = log
@@ -64,7 +64,7 @@ public final class TestRunner {
         try runReport().evaluated.map { ($0.checkpoint, $0.targets) }
     }
 
-    /// Runs the configured mode and returns everything it found (for `results.json` / `.md`).
+    /// Runs the configured mode and returns everything it found (for `results_<mode>.json` / `.md`).
     public func runReport() throws -> TestReport {
         switch config.test.modeValue {
         case .single:

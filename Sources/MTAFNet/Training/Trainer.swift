@@ -11,6 +11,8 @@ public struct TrainerOptions: Sendable {
     public var progressBar = false
     /// Batches decoded ahead per loader.
     public var prefetch = 2
+    /// Take the snapshot folder's lock even when another run holds it (`train --force`).
+    public var force = false
 
     public init() {}
 }
@@ -48,6 +50,7 @@ public enum TrainerError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(name: String, value: Double, iteration: Int, domain: String)
     case missingRestoreFile(key: String, path: String)
     case inputTooSmall(key: String, size: [Int], minimum: Int)
+    case lockRefusedOnRoot(directory: String)
 
     public var description: String {
         switch self {
@@ -59,6 +62,8 @@ public enum TrainerError: Error, CustomStringConvertible, Equatable {
             "\(key): \(path) does not exist (an empty value starts from the model's own initialization)"
         case let .inputTooSmall(key, size, minimum):
             "\(key) is \(size): the discriminator halves its input five times (spec §3), so each side needs at least \(minimum) pixels"
+        case let .lockRefusedOnRoot(directory):
+            "rank 0 could not take the lock of the snapshot folder \(directory) (rank 0's message says why)"
         }
     }
 }
@@ -79,7 +84,7 @@ public final class Trainer {
     ///   - options: resume, seeding, progress.
     ///   - log: where rank zero's lines go (standard output by default).
     public init(config: MTAFConfig, cluster: any Cluster, options: TrainerOptions = TrainerOptions(),
-                log: @escaping (String) -> Void = { print($0) }) {
+                log: @escaping (String) -> Void = { StandardOutput.line($0) }) {
         self.config = config
         self.cluster = cluster
         self.options = options
@@ -147,7 +152,20 @@ public final class Trainer {
         if config.dist.checkedCollectives, let world = cluster.world as? Communicator { world.checked = true }
         let store = SnapshotStore(directory: config.train.snapshotDir)
         try store.prepare()
-        if cluster.isRoot { _ = try config.writeEffective(into: config.train.snapshotDir) }
+        let lock = try acquireLock(store)
+        defer { lock?.release() }
+        let resumeManifest = options.resume ? try agreedLatestSnapshot(store) : nil
+        if cluster.isRoot {
+            // Under the lock nobody else writes here: leftovers of interrupted writes go first,
+            // so that on a full disk they do not hold the space this run needs.
+            var removed = store.removeStaleTemporaryFiles()
+            if options.resume { removed += store.removeUnfinishedSnapshots(newerThan: resumeManifest?.iteration ?? -1) }
+            if !removed.isEmpty {
+                printToStandardError("mtaf-mpi train: removed what interrupted writes left in \(store.directory): "
+                                     + removed.joined(separator: ", "))
+            }
+            _ = try config.writeEffective(into: config.train.snapshotDir)
+        }
         let hash = Self.configHash(config)
         let seed = options.randomTrain ? UInt64.random(in: 0 ... UInt64.max) : UInt64(config.train.randomSeed)
         let random = RandomStream(seed: seed)
@@ -169,7 +187,7 @@ public final class Trainer {
         }
         var positions: [String: Int] = [:]
         var resumedFrom: Int?
-        if options.resume, let manifest = try agreedLatestSnapshot(store) {
+        if let manifest = resumeManifest {
             positions = try TrainingCheckpoint.restore(state, from: manifest, in: store, configHash: hash)
             resumedFrom = manifest.iteration
             log0("resuming from \(store.path(SnapshotManifest.fileName(iteration: manifest.iteration))) at iteration \(state.iteration)")
@@ -206,7 +224,8 @@ public final class Trainer {
                                                  domain: Self.domain(ofLoss: bad.name))
             }
             let seconds = Date().timeIntervalSince(iterationStart)
-            lossLog?.append(iteration: iteration, losses: losses, seconds: seconds)
+            try lossLog?.append(iteration: iteration, losses: losses, seconds: seconds)
+            try lock?.heartbeat()
             report(iteration: iteration, end: end, losses: losses, elapsed: Date().timeIntervalSince(start),
                    done: iteration - first + 1)
             lastLosses = losses
@@ -240,14 +259,52 @@ public final class Trainer {
                                seconds: Date().timeIntervalSince(start))
     }
 
-    /// The newest complete snapshot as rank zero sees it; every rank reads that one (a rank
-    /// that cannot read it fails, which aborts the job).
+    /// Takes the snapshot folder's lock on rank zero (nil elsewhere); under mpirun every rank
+    /// learns whether it did, so a refusal fails every rank instead of leaving them waiting.
+    private func acquireLock(_ store: SnapshotStore) throws -> SnapshotLock? {
+        var lock: SnapshotLock?
+        var refusal: (any Error)?
+        if cluster.isRoot {
+            do {
+                lock = try SnapshotLock.acquire(directory: store.directory, force: options.force,
+                                                report: printToStandardError)
+            } catch {
+                refusal = error
+                // Out before any rank aborts the job, whichever is first.
+                if cluster.size > 1 { printToStandardError("mtaf-mpi train: rank 0: \(error)") }
+            }
+        }
+        if cluster.size > 1 {
+            var taken = [Int64(refusal == nil ? 1 : 0)]
+            try cluster.world.broadcast(&taken, root: 0)
+            if taken[0] == 0 && !cluster.isRoot { throw TrainerError.lockRefusedOnRoot(directory: store.directory) }
+        }
+        if let refusal { throw refusal }
+        return lock
+    }
+
+    /// The newest usable snapshot as rank zero sees it, which says on standard error which newer
+    /// ones it skipped and why, and when the chosen one predates checksums; every rank reads
+    /// that one (a rank that cannot read it fails, which aborts the job).
     private func agreedLatestSnapshot(_ store: SnapshotStore) throws -> SnapshotManifest? {
-        guard cluster.size > 1 else { return try store.latestComplete() }
-        var iteration = [Int64(cluster.isRoot ? (try store.latestComplete()?.iteration ?? -1) : -1)]
+        var newest: SnapshotManifest?
+        if cluster.isRoot {
+            let scan = store.scan()
+            for skipped in scan.skipped {
+                printToStandardError("mtaf-mpi train: --resume skips snapshot \(skipped.iteration) in \(store.directory): "
+                                     + skipped.reason)
+            }
+            if let manifest = scan.newest, manifest.files.contains(where: { $0.crc32c == nil }) {
+                printToStandardError("mtaf-mpi train: snapshot \(manifest.iteration) has no checksums (written by an older "
+                                     + "version): its files are checked by size only")
+            }
+            newest = scan.newest
+        }
+        guard cluster.size > 1 else { return newest }
+        var iteration = [Int64(newest?.iteration ?? -1)]
         try cluster.world.broadcast(&iteration, root: 0)
         guard iteration[0] >= 0 else { return nil }
-        return try store.readManifest(iteration: Int(iteration[0]))
+        return try newest ?? store.readManifest(iteration: Int(iteration[0]))
     }
 
     /// Which data a loss comes from, for error messages.
@@ -268,7 +325,7 @@ public final class Trainer {
                 .joined(separator: " ")
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
             let line = "\r[\(bar)] \(iteration + 1)/\(end) \(String(format: "%.2f", rate)) it/s \(summary)"
-            FileHandle.standardOutput.write(Data(line.utf8))
+            StandardOutput.write(line)
         } else if iteration % max(config.log.every, 1) == 0 || iteration == end - 1 {
             log(losses.upstreamLine(iteration: iteration))
         }

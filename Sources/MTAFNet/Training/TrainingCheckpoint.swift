@@ -10,6 +10,7 @@
 // - `model_<i>.manifest.json`, written last.
 
 import Distributed
+import Foundation
 
 /// Saves and restores a `TrainingState` plus the trainer's counters through a `SnapshotStore`.
 public enum TrainingCheckpoint {
@@ -51,9 +52,16 @@ public enum TrainingCheckpoint {
             }
         }
         var files: [SnapshotManifest.FileRecord] = []
-        for file in contents { files.append(try store.writeFile(stem: file.stem, tensors: file.tensors)) }
-        try store.writeManifest(SnapshotManifest(iteration: iteration, framework: state.framework.rawValue,
-                                                 configHash: configHash, files: files, notes: notes))
+        do {
+            for file in contents { files.append(try store.writeFile(stem: file.stem, tensors: file.tensors)) }
+            try store.writeManifest(SnapshotManifest(iteration: iteration, framework: state.framework.rawValue,
+                                                     configHash: configHash, files: files, notes: notes))
+        } catch {
+            // A snapshot that could not be finished (a full disk) leaves no files behind: they
+            // would hold space and never be used without their manifest.
+            for file in files { unlink(store.path(file.name)) }
+            throw error
+        }
         if let world, world.size > 1 { try world.barrier() }
     }
 
