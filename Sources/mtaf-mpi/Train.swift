@@ -29,6 +29,9 @@ extension MTAFMPI {
         }
 
         func run() throws {
+            // First of all, so that a stop signal during start-up (MPI_Init, loading) stops the
+            // run before its first iteration instead of killing the process.
+            let stop = StopRequest.installSignalHandlers()
             let (settings, cluster) = try config.startRun()
             defer { try? cluster.finalize() }
             var options = TrainerOptions()
@@ -41,7 +44,7 @@ extension MTAFMPI {
                 cluster.log0(settings.yamlText)
                 return
             }
-            options.stop = StopRequest.installSignalHandlers()
+            options.stop = stop
             let summary: TrainingSummary
             do {
                 let trainer = Trainer(config: settings, cluster: cluster, options: options)
