@@ -22,11 +22,19 @@ extension MTAFMPI {
         @Flag(help: "Show a progress bar instead of upstream's iter lines (default: on a terminal).")
         var progress = false
 
+        /// The exit status of a run stopped by SIGTERM, SIGINT or SIGUSR1 after writing the
+        /// snapshot of its last iteration: EX_TEMPFAIL of sysexits.h, "try again later" (a job
+        /// script requeues on it and the next run continues with --resume).
+        static let stoppedExitCode: Int32 = 75
+
         func validate() throws {
             if !config.hasConfig { throw ValidationError("Please give a configuration file with --cfg FILE.") }
         }
 
         func run() throws {
+            // First of all, so that a stop signal during start-up (MPI_Init, loading) stops the
+            // run before its first iteration instead of killing the process.
+            let stop = StopRequest.installSignalHandlers()
             let (settings, cluster) = try config.startRun()
             defer { try? cluster.finalize() }
             var options = TrainerOptions()
@@ -40,6 +48,8 @@ extension MTAFMPI {
                 cluster.log0(settings.yamlText)
                 return
             }
+            options.stop = stop
+            let summary: TrainingSummary
             do {
                 let trainer = Trainer(config: settings, cluster: cluster, options: options)
                 if settings.log.tensorboard {
@@ -48,12 +58,17 @@ extension MTAFMPI {
                     trainer.observers.append(try TensorBoardObserver(config: settings, writes: cluster.isRoot))
                     cluster.log0("TensorBoard event files in \(TensorBoardObserver.directory(for: settings))")
                 }
-                let summary = try trainer.run()
-                cluster.log0("trained iterations \(summary.firstIteration)..<\(summary.endIteration) in "
-                    + String(format: "%.1f s", summary.seconds) + "; snapshots \(summary.snapshots)")
+                summary = try trainer.run()
             } catch {
                 printToStandardError("mtaf-mpi train: \(error)")
                 throw ExitCode.failure
+            }
+            cluster.log0("trained iterations \(summary.firstIteration)..<\(summary.endIteration) in "
+                + String(format: "%.1f s", summary.seconds) + "; snapshots \(summary.snapshots)")
+            if let signal = summary.stoppedBy {
+                cluster.log0("stopped by \(StopRequest.name(of: signal)) before iteration \(summary.endIteration) of "
+                    + "\(settings.train.earlyStop); exit status \(Self.stoppedExitCode): continue with --resume")
+                throw ExitCode(Self.stoppedExitCode)
             }
         }
     }

@@ -60,6 +60,61 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(lines.count, 6)
     }
 
+    /// Requests a stop while iteration `at` runs, as a signal handler would.
+    private final class StopDuring: TrainingObserver {
+        let request = StopRequest()
+        let at: Int
+        init(_ at: Int) { self.at = at }
+        func iterationDidFinish(_ iteration: Int, losses: IterationLosses, batch: TrainingBatch,
+                                state: TrainingState) throws {
+            if iteration == at { request.request(signal: SIGTERM) }
+        }
+    }
+
+    private func train(_ config: MTAFConfig, resume: Bool = false, stoppingDuring at: Int) throws -> TrainingSummary {
+        var options = TrainerOptions()
+        options.resume = resume
+        let stop = StopDuring(at)
+        options.stop = stop.request
+        let trainer = Trainer(config: config, cluster: LocalCluster(), options: options, log: { _ in })
+        trainer.observers.append(stop)
+        return try trainer.run()
+    }
+
+    /// A stop requested during iteration 3 ends the run before iteration 4 with snapshot 3 (not
+    /// a periodic one), and the resumed run ends exactly where the uninterrupted run does; a stop
+    /// during iteration 2 takes the periodic snapshot 2 only once; one requested before the
+    /// first iteration writes nothing.
+    func testRequestedStopSnapshotsTheLastIterationAndResumes() throws {
+        let whole = snapshotFolder(), stopped = snapshotFolder()
+        _ = try train(try config("MDis", snapshots: whole))
+        let first = try train(try config("MDis", snapshots: stopped), stoppingDuring: 3)
+        XCTAssertEqual(first.stoppedBy, SIGTERM)
+        XCTAssertEqual(first.endIteration, 4)
+        XCTAssertEqual(first.snapshots, [2, 3])
+        XCTAssertEqual(try SnapshotStore(directory: stopped).latestComplete()?.iteration, 3)
+        let rest = try train(try config("MDis", snapshots: stopped), resume: true)
+        XCTAssertNil(rest.stoppedBy)
+        XCTAssertEqual(rest.firstIteration, 4)
+        XCTAssertEqual(rest.snapshots, [4, 5])
+        try assertSnapshotsIdentical(whole, stopped, iteration: 5)
+
+        let periodic = try train(try config("MDis", snapshots: snapshotFolder()), stoppingDuring: 2)
+        XCTAssertEqual(periodic.snapshots, [2])
+        XCTAssertEqual(periodic.endIteration, 3)
+
+        let early = snapshotFolder()
+        var options = TrainerOptions()
+        options.stop = StopRequest()
+        options.stop?.request(signal: SIGUSR1)
+        let none = try Trainer(config: try config("MDis", snapshots: early), cluster: LocalCluster(), options: options,
+                               log: { _ in }).run()
+        XCTAssertEqual(none.stoppedBy, SIGUSR1)
+        XCTAssertEqual(none.endIteration, 0)
+        XCTAssertEqual(none.snapshots, [])
+        XCTAssertNil(try SnapshotStore(directory: early).latestComplete())
+    }
+
     /// A snapshot whose manifest never got written (the process was killed while writing it) is
     /// ignored: the run resumes from the previous complete one and recomputes the same result.
     func testResumeSkipsASnapshotKilledWhileWriting() throws {

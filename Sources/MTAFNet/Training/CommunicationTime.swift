@@ -1,9 +1,10 @@
 // Where a distributed iteration waits on other ranks: gradient allreduce, BN statistics, the MDis
-// map exchange and the loss gather (architecture §5.5: the communication share of a step).
+// map exchange, the loss gather and the stop agreement at each iteration boundary (architecture
+// §5.5: the communication share of a step).
 
 /// Accumulated seconds per communication kind, shared by the synchronizers of one run.
 public final class CommunicationTime {
-    /// Seconds per kind ("gradients", "batchnorm", "exchange", "losses").
+    /// Seconds per kind ("gradients", "batchnorm", "exchange", "losses", "stop").
     public private(set) var seconds: [String: Double] = [:]
 
     /// Segmenter gradient buckets started while the backward was still running, and all buckets,

@@ -13,6 +13,9 @@ public struct TrainerOptions: Sendable {
     public var prefetch = 2
     /// Take the snapshot folder's lock even when another run holds it (`train --force`).
     public var force = false
+    /// When set, a request (a signal, see `StopRequest.installSignalHandlers`) ends the run at
+    /// the next iteration boundary, agreed by every rank, with a snapshot of that iteration.
+    public var stop: StopRequest?
 
     public init() {}
 }
@@ -23,7 +26,7 @@ public protocol TrainingObserver: AnyObject {
     /// Called after iteration `iteration` ran on `batch` (the state has already advanced).
     func iterationDidFinish(_ iteration: Int, losses: IterationLosses, batch: TrainingBatch,
                             state: TrainingState) throws
-    /// Called once when the loop ends normally.
+    /// Called once when the loop ends normally (at EARLY_STOP or at a requested stop).
     func trainingDidFinish() throws
 }
 
@@ -35,8 +38,12 @@ extension TrainingObserver {
 public struct TrainingSummary: Sendable {
     /// The first iteration this process ran (0, or the one after the resumed snapshot).
     public let firstIteration: Int
-    /// The number of iterations run (EARLY_STOP in all).
+    /// The iteration the run stopped before: EARLY_STOP, or where a requested stop ended it
+    /// (`--resume` continues there).
     public let endIteration: Int
+    /// The signal that stopped the run before EARLY_STOP (any rank's, agreed by all); nil when
+    /// it ran to the end.
+    public let stoppedBy: Int32?
     /// The snapshots written, by iteration.
     public let snapshots: [Int]
     /// The losses of the last iteration.
@@ -213,9 +220,31 @@ public final class Trainer {
              + "iterations \(first)..<\(end), snapshots every \(config.train.savePredEvery) in \(store.directory)")
         var snapshots: [Int] = []
         var lastLosses: IterationLosses?
+        var stoppedBy: Int32?
+        // Writes snapshot `iteration` (the state after it ran) on every rank and checks the replicas.
+        func saveSnapshot(_ iteration: Int) throws {
+            try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
+                                        configHash: hash, notes: ["targets": config.targets.joined(separator: ",")],
+                                        placement: synchronization.placement, world: synchronization.world)
+            snapshots.append(iteration)
+            if options.progressBar { log0("") }
+            if let placement = synchronization.placement, let world = synchronization.world {
+                log0(try ReplicaCheck.verify(state, placement: placement, world: world))
+            }
+            log0("snapshot \(store.path(TrainingCheckpoint.modelStem(iteration) + ".safetensors"))")
+        }
         let start = Date()
         while state.iteration < end {
             let iteration = state.iteration
+            if let stop = options.stop, let signal = try synchronization.agreeOnStop(stop.signal) {
+                // Every rank stops here: snapshot the last iteration run, unless nothing ran
+                // (a stop during start-up) or the periodic snapshot just took it.
+                stoppedBy = signal
+                if options.progressBar { log0("") }
+                log0("\(StopRequest.name(of: signal)): every rank stops before iteration \(iteration)")
+                if iteration > first, snapshots.last != iteration - 1 { try saveSnapshot(iteration - 1) }
+                break
+            }
             let iterationStart = Date()
             let batch = try data.next()
             let losses = try framework.trainIteration(on: batch)
@@ -233,17 +262,7 @@ public final class Trainer {
                 try observer.iterationDidFinish(iteration, losses: losses, batch: batch, state: state)
             }
             let periodic = iteration % config.train.savePredEvery == 0 && iteration != 0
-            if periodic || iteration == end - 1 {
-                try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
-                                            configHash: hash, notes: ["targets": config.targets.joined(separator: ",")],
-                                            placement: synchronization.placement, world: synchronization.world)
-                snapshots.append(iteration)
-                if options.progressBar { log0("") }
-                if let placement = synchronization.placement, let world = synchronization.world {
-                    log0(try ReplicaCheck.verify(state, placement: placement, world: world))
-                }
-                log0("snapshot \(store.path(TrainingCheckpoint.modelStem(iteration) + ".safetensors"))")
-            }
+            if periodic || iteration == end - 1 { try saveSnapshot(iteration) }
         }
         for observer in observers { try observer.trainingDidFinish() }
         if cluster.size > 1 {
@@ -255,8 +274,9 @@ public final class Trainer {
                  + "gradient buckets started during the backward: \(synchronization.time.bucketsStartedEarly) of "
                  + "\(synchronization.time.buckets)")
         }
-        return TrainingSummary(firstIteration: first, endIteration: end, snapshots: snapshots, lastLosses: lastLosses,
-                               seconds: Date().timeIntervalSince(start))
+        return TrainingSummary(firstIteration: first, endIteration: stoppedBy == nil ? end : state.iteration,
+                               stoppedBy: stoppedBy,
+                               snapshots: snapshots, lastLosses: lastLosses, seconds: Date().timeIntervalSince(start))
     }
 
     /// Takes the snapshot folder's lock on rank zero (nil elsewhere); under mpirun every rank

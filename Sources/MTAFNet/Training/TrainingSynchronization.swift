@@ -66,6 +66,19 @@ public struct TrainingSynchronization {
             placement: placement, world: cluster.world, time: time)
     }
 
+    /// Whether the run stops before the next iteration: the largest signal number any rank
+    /// received (`StopRequest`), so every rank stops at the same boundary. One small allreduce
+    /// per iteration in a distributed run; in a single process, `signal` itself.
+    ///
+    /// - Parameter signal: the stop signal this rank received, nil when none.
+    func agreeOnStop(_ signal: Int32?) throws -> Int32? {
+        var flag = [signal ?? 0]
+        if let world, world.size > 1 {
+            try time.measure("stop") { try world.allreduce(&flag, op: .max) }
+        }
+        return flag[0] == 0 ? nil : flag[0]
+    }
+
     /// The printed losses of an iteration (spec §5.5): in a single process the rank's own; in
     /// a distributed run each name takes the value of the rank that computed the last target
     /// setting it (ties: the lowest rank, so in shard mode the source losses are rank 0's), and summed names add
