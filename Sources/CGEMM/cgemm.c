@@ -72,6 +72,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -668,6 +669,19 @@ int cgemm_threads(void) {
 }
 
 int cgemm_max_threads(void) { return MAX_THREADS; }
+
+static char kernel_description[96];
+
+static void describe_kernel(void) {
+    snprintf(kernel_description, sizeof kernel_description, "AVX-512 %dx%d tile, KC %d, MC %d, NC %d",
+             (int)MR, (int)NR, (int)KC, (int)MC, (int)NC);
+}
+
+const char *cgemm_kernel_description(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, describe_kernel);
+    return kernel_description;
+}
 
 void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,

@@ -1,4 +1,5 @@
 import Foundation
+import MTAFNet
 
 /// The result of one `bench` run.
 struct BenchReport: Codable {
@@ -18,7 +19,8 @@ struct BenchReport: Codable {
             s.count >= n ? s : (left ? s + String(repeating: " ", count: n - s.count)
                                      : String(repeating: " ", count: n - s.count) + s)
         }
-        var lines = ["sgemm 2048³: \(f(sgemmGFlops, 1)) GFLOP/s (\(threads) threads, min of \(reps), \(clock) clock)", ""]
+        var lines = ["sgemm 2048³: \(f(sgemmGFlops, 1)) GFLOP/s (\(threads) threads, min of \(reps), \(clock) clock)",
+                     "GEMM path: \(gemmPathDescription)", ""]
         let header = [pad("shape", 34, left: true), pad("map", 9, left: true), pad("GFLOP", 7),
                       pad("fwd ms", 9), pad("data ms", 9), pad("wgt ms", 9),
                       pad("fwd GF/s", 9), pad("data GF/s", 10), pad("wgt GF/s", 9),

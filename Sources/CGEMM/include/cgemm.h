@@ -24,6 +24,9 @@ void cgemm_set_threads(int count);
 /// The number of threads `cgemm_sgemm` uses.
 int cgemm_threads(void);
 
+/// The kernel's register tile and blocking, e.g. "AVX-512 14x32 tile, KC 256, MC 168, NC 2048".
+const char *cgemm_kernel_description(void);
+
 /// The most threads `cgemm_set_threads` accepts.
 int cgemm_max_threads(void);
 

@@ -113,6 +113,21 @@ public func setBLASThreads(_ count: Int) {
     cgemm_set_threads(Int32(count))
 }
 
+/// Which kernel `auto` runs for the products it gives our kernel, and why, for reports
+/// (`mtaf-mpi bench ops`).
+public var gemmPathDescription: String {
+    let cpu = ownGEMMAvailable ? "this CPU has AVX-512 (avx512f/vl/bw/dq)" : "this CPU has no AVX-512"
+    let own = String(cString: cgemm_kernel_description())
+    switch gemmPath {
+    case .openblas: return "MTAF_GEMM=openblas: OpenBLAS for every product"
+    case .own: return ownGEMMAvailable ? "MTAF_GEMM=own: our kernel (\(own)) for every product" : "MTAF_GEMM=own, but \(cpu): OpenBLAS"
+    case .auto:
+        return ownGEMMAvailable
+            ? "MTAF_GEMM=auto: our kernel (\(own)) for products of at least \(ownGEMMMinimumWork) multiply-adds, OpenBLAS below; \(cpu)"
+            : "MTAF_GEMM=auto: OpenBLAS, since \(cpu)"
+    }
+}
+
 /// The most threads `setBLASThreads` accepts (our kernel's pool size).
 public var maximumBLASThreads: Int { Int(cgemm_max_threads()) }
 

@@ -12,7 +12,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A pool of threads that run one job at a time. Design §4 (speed).
+/// A pool of threads that run one job at a time (architecture §5.2).
 final class ParallelWorkers: @unchecked Sendable {
     /// The process's pool.
     static let shared = ParallelWorkers()
