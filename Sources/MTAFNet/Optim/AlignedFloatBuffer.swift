@@ -21,18 +21,19 @@ final class AlignedFloatBuffer {
         self.count = count
         self.capacity = max(count, 16)
         self.base = AlignedFloatBuffer.allocate(capacity)
+        base.initialize(repeating: 0, count: count)
     }
 
     deinit {
         base.deallocate()
     }
 
+    /// A block for `capacity` scalars, of which the caller initializes what it uses: spare
+    /// capacity is never written, so its pages stay unbacked (no resident memory for it).
     private static func allocate(_ capacity: Int) -> UnsafeMutablePointer<Float> {
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: capacity * MemoryLayout<Float>.stride, alignment: alignment)
-        let pointer = raw.bindMemory(to: Float.self, capacity: capacity)
-        pointer.initialize(repeating: 0, count: capacity)
-        return pointer
+        return raw.bindMemory(to: Float.self, capacity: capacity)
     }
 
     /// Grows the buffer to `newCount` scalars (new scalars are 0); never shrinks.
@@ -46,6 +47,7 @@ final class AlignedFloatBuffer {
             base = newBase
             capacity = newCapacity
         }
+        (base + count).initialize(repeating: 0, count: newCount - count)
         count = newCount
     }
 

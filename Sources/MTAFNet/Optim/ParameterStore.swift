@@ -31,7 +31,15 @@ public final class ParameterStore {
     private var received: [Bool] = []
     private var indexByName: [String: Int] = [:]
     private let values = AlignedFloatBuffer()
+    /// Grown to the values' length on first use (`allGradients`): a model that only runs
+    /// forwards (evaluation) never holds a gradient buffer.
     private let gradients = AlignedFloatBuffer()
+
+    /// The gradient buffer at its full length (zero where nothing was written yet).
+    private var allGradients: AlignedFloatBuffer {
+        gradients.grow(to: values.count)
+        return gradients
+    }
 
     /// Called after a layer finished writing the gradients of the given parameters (through
     /// `withGradient` or the layers' pointer access); nil when nobody listens. The distributed
@@ -65,7 +73,6 @@ public final class ParameterStore {
         let offset = (values.count + align - 1) / align * align
         let entry = Entry(name: name, shape: shape, offset: offset, count: count)
         values.grow(to: offset + count)
-        gradients.grow(to: offset + count)
         let id = ParameterID(index: entries.count)
         entries.append(entry)
         received.append(false)
@@ -109,7 +116,7 @@ public final class ParameterStore {
         _ id: ParameterID, _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
         let entry = entries[id.index]
-        return try gradients.withMutableBuffer(offset: entry.offset, count: entry.count, body)
+        return try allGradients.withMutableBuffer(offset: entry.offset, count: entry.count, body)
     }
 
     /// Whether `id` has ever received a gradient (PyTorch: `p.grad is not None`). Spec §4.6.
@@ -130,7 +137,7 @@ public final class ParameterStore {
     }
 
     /// Zeroes every gradient and keeps the received flags (PyTorch 1.3.1 `zero_grad`). Spec §5
-    /// step 1.
+    /// step 1. (A gradient buffer not yet grown to full length is zero past its end.)
     public func zeroGradients() {
         gradients.zero()
     }
@@ -148,6 +155,6 @@ public final class ParameterStore {
     public func withFlatGradients<R>(
         _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
-        try gradients.withMutableBuffer(body)
+        try allGradients.withMutableBuffer(body)
     }
 }
