@@ -129,30 +129,14 @@ final class GEMMTests: XCTestCase {
 
     // MARK: Helpers
 
-    /// C of `c` through the own path on the current thread count (inputs as in `check`).
-    private func product(_ c: Case) -> [Float] {
-        var rng = LCG(seed: UInt32(truncatingIfNeeded: c.m &* 31 &+ c.n &* 7 &+ c.k))
-        let lda = max(1, c.transA ? c.m : c.k) + c.pad, ldb = max(1, c.transB ? c.k : c.n) + c.pad
-        let ldc = c.n + c.pad
-        let a = (0..<(max(1, c.transA ? c.k : c.m) * lda)).map { _ in rng.uniform() }
-        let b = (0..<(max(1, c.transB ? c.n : c.k) * ldb)).map { _ in rng.uniform() }
-        var out = (0..<(c.m * ldc)).map { _ in rng.uniform() }
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { pc in
-                    sgemm(path: .own, transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
-                          alpha: c.alpha, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
-                          beta: c.beta, c: pc.baseAddress!, ldc: ldc)
-                }
-            }
-        }
-        return out
+    /// The operands of `c` (seeded from its sizes) and C after the own path ran on the current
+    /// thread count: `c0` is C before (`fill`, or random values).
+    private struct Run {
+        var lda: Int, ldb: Int, ldc: Int
+        var a: [Float], b: [Float], c0: [Float], out: [Float]
     }
 
-    /// Runs `c` through the own path and compares every entry of C (and the padding past n in each
-    /// row of C, which must stay untouched) with a Double reference. The bound per entry is
-    /// (k + 2)·ε·(|alpha|·Σₚ|aᵢₚ·bₚⱼ| + |beta·cᵢⱼ|), ε = 2⁻²³.
-    private func check(_ c: Case, fill: Float? = nil, file: StaticString = #filePath, line: UInt = #line) {
+    private func run(_ c: Case, fill: Float? = nil) -> Run {
         var rng = LCG(seed: UInt32(truncatingIfNeeded: c.m &* 31 &+ c.n &* 7 &+ c.k))
         let lda = max(1, c.transA ? c.m : c.k) + c.pad, ldb = max(1, c.transB ? c.k : c.n) + c.pad
         let ldc = c.n + c.pad
@@ -169,6 +153,18 @@ final class GEMMTests: XCTestCase {
                 }
             }
         }
+        return Run(lda: lda, ldb: ldb, ldc: ldc, a: a, b: b, c0: c0, out: out)
+    }
+
+    /// C of `c` through the own path on the current thread count.
+    private func product(_ c: Case) -> [Float] { run(c).out }
+
+    /// Runs `c` through the own path and compares every entry of C (and the padding past n in each
+    /// row of C, which must stay untouched) with a Double reference. The bound per entry is
+    /// (k + 2)·ε·(|alpha|·Σₚ|aᵢₚ·bₚⱼ| + |beta·cᵢⱼ|), ε = 2⁻²³.
+    private func check(_ c: Case, fill: Float? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        let r = run(c, fill: fill)
+        let (lda, ldb, ldc, a, b, c0, out) = (r.lda, r.ldb, r.ldc, r.a, r.b, r.c0, r.out)
         for i in 0..<c.m {
             for j in 0..<ldc {
                 let index = i * ldc + j

@@ -8,11 +8,7 @@ import XCTest
 final class TrainCommandTests: XCTestCase {
     private static let root = TinyBenchmark.generate(sourceImages: 4, targetTrainImages: 2, targetValImages: 1)
 
-    /// The `mtaf-mpi` binary built beside the test bundle.
-    private var binary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("mtaf-mpi").path
-    }
+    private var binary: String { TrainProcess.binary }
 
     /// A SourceOnly config of `iterations` iterations in a new snapshot folder; returns both paths.
     private func config(iterations: Int, overrides: [String] = []) throws -> (file: String, snapshots: String) {

@@ -5,47 +5,10 @@ import XCTest
 /// `mtaf-mpi train` killed with SIGKILL at arbitrary moments (mid-iteration, mid-snapshot) and
 /// resumed with `--resume` ends with exactly the snapshot of an uninterrupted run.
 final class TrainKillTests: XCTestCase {
-    /// The `mtaf-mpi` binary built beside the test bundle.
-    private var binary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("mtaf-mpi").path
-    }
-
-    private func writeConfig(root: String, snapshots: String) throws -> String {
-        let data = root + "/data"
-        let yaml = """
-            SOURCE: GTA
-            TARGETS: [Cityscapes, IDD]
-            DATA_LIST_SOURCE: '\(data)/gta5_list/{}.txt'
-            DATA_LIST_TARGET: ['\(data)/cityscapes_list/{}.txt', '\(data)/idd_list/{}.txt']
-            DATA_DIRECTORY_SOURCE: \(data)/GTA5
-            DATA_DIRECTORY_TARGET: [\(data)/Cityscapes, \(data)/IDD]
-            EXP_NAME: kill
-            MODEL_WIDTH: 4
-            MODEL_BLOCKS: [1, 1, 1, 1]
-            DISCRIMINATOR_NDF: 4
-            TRAIN:
-              SET_TARGET: [train, train]
-              BATCH_SIZE_SOURCE: 2
-              BATCH_SIZE_TARGET: 2
-              INPUT_SIZE_SOURCE: [64, 32]
-              INPUT_SIZE_TARGET: [64, 32]
-              MT_FRAMEWORK: MDis
-              LEARNING_RATE: 0.01
-              MAX_ITERS: 40
-              EARLY_STOP: 24
-              SAVE_PRED_EVERY: 2
-              SNAPSHOT_DIR: \(snapshots)
-            """
-        let path = snapshots + ".yml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     /// Starts `mtaf-mpi train`; returns the process (output discarded).
     private func start(_ config: String, resume: Bool) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: TrainProcess.binary)
         process.arguments = ["train", "--cfg", config] + (resume ? ["--resume"] : [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -54,7 +17,7 @@ final class TrainKillTests: XCTestCase {
     }
 
     func testKilledRunsResumeToTheSameResult() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "build mtaf-mpi first (\(binary))")
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: TrainProcess.binary), "build mtaf-mpi first (\(TrainProcess.binary))")
         let root = try makeTemporaryDirectory(self)
         var options = SyntheticBenchmark.Options()
         options.outputDirectory = root + "/data"
@@ -64,11 +27,11 @@ final class TrainKillTests: XCTestCase {
         options.size = ImageSize(width: 64, height: 32)
         _ = try SyntheticBenchmark.generate(options)
 
-        let reference = try start(try writeConfig(root: root, snapshots: root + "/reference"), resume: false)
+        let reference = try start(try TrainProcess.writeMDisConfig(name: "kill", savePredEvery: 2, root: root, snapshots: root + "/reference"), resume: false)
         reference.waitUntilExit()
         XCTAssertEqual(reference.terminationStatus, 0)
 
-        let config = try writeConfig(root: root, snapshots: root + "/killed")
+        let config = try TrainProcess.writeMDisConfig(name: "kill", savePredEvery: 2, root: root, snapshots: root + "/killed")
         var stream = RandomStream(seed: 11)
         // Kill each run at a random moment after its first snapshot appeared, until one has made
         // progress past several snapshots; every kill lands in an iteration or a snapshot write.

@@ -10,50 +10,11 @@ final class TrainSignalTests: XCTestCase {
     /// The documented exit status of a stopped run (EX_TEMPFAIL).
     private let stoppedStatus: Int32 = 75
 
-    /// The `mtaf-mpi` binary built beside the test bundle.
-    private var binary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("mtaf-mpi").path
-    }
-
-    /// MDis on two targets, 24 iterations, periodic snapshots every 10: most stops land between
-    /// periodic snapshots, so the stop writes its own.
-    private func writeConfig(root: String, snapshots: String) throws -> String {
-        let data = root + "/data"
-        let yaml = """
-            SOURCE: GTA
-            TARGETS: [Cityscapes, IDD]
-            DATA_LIST_SOURCE: '\(data)/gta5_list/{}.txt'
-            DATA_LIST_TARGET: ['\(data)/cityscapes_list/{}.txt', '\(data)/idd_list/{}.txt']
-            DATA_DIRECTORY_SOURCE: \(data)/GTA5
-            DATA_DIRECTORY_TARGET: [\(data)/Cityscapes, \(data)/IDD]
-            EXP_NAME: signals
-            MODEL_WIDTH: 4
-            MODEL_BLOCKS: [1, 1, 1, 1]
-            DISCRIMINATOR_NDF: 4
-            TRAIN:
-              SET_TARGET: [train, train]
-              BATCH_SIZE_SOURCE: 2
-              BATCH_SIZE_TARGET: 2
-              INPUT_SIZE_SOURCE: [64, 32]
-              INPUT_SIZE_TARGET: [64, 32]
-              MT_FRAMEWORK: MDis
-              LEARNING_RATE: 0.01
-              MAX_ITERS: 40
-              EARLY_STOP: 24
-              SAVE_PRED_EVERY: 10
-              SNAPSHOT_DIR: \(snapshots)
-            """
-        let path = snapshots + ".yml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     /// Starts `mtaf-mpi train`; standard error goes to `errors` (the handler's lines).
     private func start(_ config: String, resume: Bool, errors: String) throws -> Process {
         _ = FileManager.default.createFile(atPath: errors, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: TrainProcess.binary)
         process.arguments = ["train", "--cfg", config] + (resume ? ["--resume"] : [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
@@ -98,16 +59,16 @@ final class TrainSignalTests: XCTestCase {
     }
 
     func testStoppedRunsResumeToTheSameResult() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "build mtaf-mpi first (\(binary))")
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: TrainProcess.binary), "build mtaf-mpi first (\(TrainProcess.binary))")
         let root = try makeTemporaryDirectory(self)
         try generateData(root)
-        let reference = try start(try writeConfig(root: root, snapshots: root + "/reference"), resume: false,
+        let reference = try start(try TrainProcess.writeMDisConfig(name: "signals", savePredEvery: 10, root: root, snapshots: root + "/reference"), resume: false,
                                   errors: root + "/reference.err")
         reference.waitUntilExit()
         XCTAssertEqual(reference.terminationStatus, 0)
 
         let folder = root + "/stopped"
-        let config = try writeConfig(root: root, snapshots: folder)
+        let config = try TrainProcess.writeMDisConfig(name: "signals", savePredEvery: 10, root: root, snapshots: folder)
         let store = SnapshotStore(directory: folder)
         var stream = RandomStream(seed: 5)
         let signals: [Int32] = [SIGTERM, SIGINT, SIGUSR1]
