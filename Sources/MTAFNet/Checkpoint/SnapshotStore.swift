@@ -54,20 +54,38 @@ public struct SnapshotStore: Sendable {
     /// The newest snapshot whose manifest exists and whose files are all present with their
     /// recorded sizes; nil when there is none. Incomplete newer snapshots are skipped.
     public func latestComplete() throws -> SnapshotManifest? {
+        completeSnapshots().first
+    }
+
+    /// The newest complete snapshot whose every float tensor reads back finite; nil when there
+    /// is none. Reads whole snapshots: meant for a run that stops because its values diverged.
+    public func newestFinite() -> SnapshotManifest? {
+        completeSnapshots().first { manifest in
+            manifest.files.allSatisfy { record in
+                guard let file = try? SafeTensors.read(contentsOf: path(record.name)) else { return false }
+                return file.names.allSatisfy { name in
+                    file.entries[name]!.dtype.isFloat ? (try? file.tensor(name)) != nil : true
+                }
+            }
+        }
+    }
+
+    /// The complete snapshots, newest first.
+    private func completeSnapshots() -> [SnapshotManifest] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            return nil
+            return []
         }
         let iterations = names.compactMap { name -> Int? in
             guard name.hasPrefix("model_"), name.hasSuffix(".manifest.json") else { return nil }
             return Int(name.dropFirst("model_".count).dropLast(".manifest.json".count))
         }.sorted(by: >)
-        for iteration in iterations {
-            if let manifest = try? readManifest(iteration: iteration), isComplete(manifest) { return manifest }
+        return iterations.compactMap { iteration in
+            guard let manifest = try? readManifest(iteration: iteration), isComplete(manifest) else { return nil }
+            return manifest
         }
-        return nil
     }
 
     /// Reads the manifest of an iteration.

@@ -45,20 +45,26 @@ public struct TrainingSummary: Sendable {
 
 /// Why a run stopped with an error that is not a file or config problem.
 public enum TrainerError: Error, CustomStringConvertible, Equatable {
-    case nonFiniteLoss(name: String, value: Double, iteration: Int, domain: String)
+    /// A loss went ±Inf or NaN; `restartPoint` names the newest finite snapshot (or says there is none).
+    case nonFiniteLoss(name: String, value: Double, iteration: Int, domain: String, restartPoint: String)
+    /// Snapshot `iteration` was not written because a tensor of the state is ±Inf or NaN (`reason`
+    /// names the file and tensor) while the losses were still finite.
+    case nonFiniteState(iteration: Int, reason: String, restartPoint: String)
     case missingRestoreFile(key: String, path: String)
     case inputTooSmall(key: String, size: [Int], minimum: Int)
 
     public var description: String {
+        let advice = "look for the cause, e.g. bad input data or too high a learning rate; --resume continues only "
+            + "with the same training settings, so a changed learning rate starts a new run or needs a new EXP_NAME"
         switch self {
-        case let .nonFiniteLoss(name, value, iteration, domain):
-            "\(name) is \(value) at iteration \(iteration) (\(domain)); training stopped, the last snapshot is intact "
-                + "(look for the cause, e.g. bad input data or too high a learning rate; --resume continues only with "
-                + "the same training settings, so a changed learning rate starts a new run or needs a new EXP_NAME)"
+        case let .nonFiniteLoss(name, value, iteration, domain, restartPoint):
+            return "\(name) is \(value) at iteration \(iteration) (\(domain)); training stopped; \(restartPoint) (\(advice))"
+        case let .nonFiniteState(iteration, reason, restartPoint):
+            return "snapshot \(iteration) refused: \(reason); training stopped; \(restartPoint) (\(advice))"
         case let .missingRestoreFile(key, path):
-            "\(key): \(path) does not exist (an empty value starts from the model's own initialization)"
+            return "\(key): \(path) does not exist (an empty value starts from the model's own initialization)"
         case let .inputTooSmall(key, size, minimum):
-            "\(key) is \(size): the discriminator halves its input five times (spec §3), so each side needs at least \(minimum) pixels"
+            return "\(key) is \(size): the discriminator halves its input five times (spec §3), so each side needs at least \(minimum) pixels"
         }
     }
 }
@@ -203,7 +209,8 @@ public final class Trainer {
             let losses = try framework.trainIteration(on: batch)
             if let bad = losses.firstNonFinite {
                 throw TrainerError.nonFiniteLoss(name: bad.name, value: bad.value, iteration: iteration,
-                                                 domain: Self.domain(ofLoss: bad.name))
+                                                 domain: Self.domain(ofLoss: bad.name),
+                                                 restartPoint: Self.restartPoint(store))
             }
             let seconds = Date().timeIntervalSince(iterationStart)
             lossLog?.append(iteration: iteration, losses: losses, seconds: seconds)
@@ -215,9 +222,15 @@ public final class Trainer {
             }
             let periodic = iteration % config.train.savePredEvery == 0 && iteration != 0
             if periodic || iteration == end - 1 {
-                try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
-                                            configHash: hash, notes: ["targets": config.targets.joined(separator: ",")],
-                                            placement: synchronization.placement, world: synchronization.world)
+                do {
+                    try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
+                                                configHash: hash, notes: ["targets": config.targets.joined(separator: ",")],
+                                                placement: synchronization.placement, world: synchronization.world)
+                } catch let error as SafeTensorsError {
+                    guard case .nonFinite = error else { throw error }
+                    throw TrainerError.nonFiniteState(iteration: iteration, reason: "\(error)",
+                                                      restartPoint: Self.restartPoint(store))
+                }
                 snapshots.append(iteration)
                 if options.progressBar { log0("") }
                 if let placement = synchronization.placement, let world = synchronization.world {
@@ -248,6 +261,12 @@ public final class Trainer {
         try cluster.world.broadcast(&iteration, root: 0)
         guard iteration[0] >= 0 else { return nil }
         return try store.readManifest(iteration: Int(iteration[0]))
+    }
+
+    /// Where a diverged run can restart: the newest snapshot that reads back finite.
+    static func restartPoint(_ store: SnapshotStore) -> String {
+        guard let manifest = store.newestFinite() else { return "no finite snapshot in \(store.directory)" }
+        return "newest finite snapshot: " + store.path(TrainingCheckpoint.modelStem(manifest.iteration) + ".safetensors")
     }
 
     /// Which data a loss comes from, for error messages.
