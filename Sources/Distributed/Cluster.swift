@@ -11,6 +11,9 @@ public protocol Cluster: AnyObject, CustomStringConvertible {
     func abort(code: Int32, message: String) -> Never
     /// Releases the communication layer; call once at the end.
     func finalize() throws
+    /// Checks that every rank runs the same identity (binary, command, configuration); call it
+    /// before any other collective. Throws `RunDisagreement` on every rank otherwise.
+    func requireSameRun(_ identity: RunIdentity) throws
 }
 
 extension Cluster {
@@ -41,6 +44,8 @@ public final class LocalCluster: Cluster {
 
     public func finalize() throws {}
 
+    public func requireSameRun(_ identity: RunIdentity) throws {}
+
     public var description: String { "local (1 process, no MPI)" }
 }
 
@@ -58,6 +63,8 @@ public final class MPICluster: Cluster {
     }
 
     public func finalize() throws { try runtime.finalize() }
+
+    public func requireSameRun(_ identity: RunIdentity) throws { try runtime.world.requireSameRun(identity) }
 
     public var description: String {
         "MPI world of \(runtime.world.size) (thread level \(runtime.grantedThreadLevel) granted, "

@@ -28,7 +28,7 @@ extension MTAFMPI {
         }
 
         func run() throws {
-            let (settings, cluster) = try config.startRun()
+            let (settings, cluster) = try config.startRun(command: "test")
             defer { try? cluster.finalize() }
             do {
                 let runner = TestRunner(config: settings, cluster: cluster)

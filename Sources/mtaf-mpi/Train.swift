@@ -24,7 +24,8 @@ extension MTAFMPI {
         }
 
         func run() throws {
-            let (settings, cluster) = try config.startRun()
+            let command = "train" + (resume ? " --resume" : "") + (randomTrain ? " --random-train" : "")
+            let (settings, cluster) = try config.startRun(command: command)
             defer { try? cluster.finalize() }
             var options = TrainerOptions()
             options.resume = resume

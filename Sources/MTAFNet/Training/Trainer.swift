@@ -110,12 +110,7 @@ public final class Trainer {
         shaping.dist.bucketMB = DistConfig().bucketMB
         shaping.dist.checkedCollectives = DistConfig().checkedCollectives
         shaping.test = TestConfig()
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in shaping.yamlText.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
+        return String(FNV1a.hash(shaping.yamlText), radix: 16)
     }
 
     /// The rank layout of a distributed run, or the reason the world cannot run this config
