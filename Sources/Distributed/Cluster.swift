@@ -11,6 +11,8 @@ public protocol Cluster: AnyObject, CustomStringConvertible {
     func abort(code: Int32, message: String) -> Never
     /// Releases the communication layer; call once at the end.
     func finalize() throws
+    /// How long a rank waits in one collective before it aborts the job.
+    var timeout: CollectiveTimeout { get }
     /// Checks that every rank runs the same identity (binary, command, configuration); call it
     /// before any other collective. Throws `RunDisagreement` on every rank otherwise.
     func requireSameRun(_ identity: RunIdentity) throws
@@ -34,6 +36,7 @@ extension Cluster {
 /// A single process, no MPI.
 public final class LocalCluster: Cluster {
     public let world: any Collectives = LocalCommunicator()
+    public let timeout = CollectiveTimeout()
 
     public init() {}
 
@@ -53,6 +56,7 @@ public final class LocalCluster: Cluster {
 public final class MPICluster: Cluster {
     public let runtime: MPIRuntime
     public var world: any Collectives { runtime.world }
+    public var timeout: CollectiveTimeout { runtime.world.timeout }
 
     public init(threadLevel: ThreadLevel = .funneled, checked: Bool = Communicator.checkedByDefault) throws {
         runtime = try MPIRuntime.initialize(threadLevel: threadLevel, checked: checked)

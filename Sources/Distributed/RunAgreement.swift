@@ -81,20 +81,14 @@ extension Communicator {
     /// - Throws: `RunDisagreement` on every rank when any two ranks differ.
     public func requireSameRun(_ identity: RunIdentity) throws {
         let text = identity.text
-        var fingerprint = [Int64(bitPattern: FNV1a.hash(text))]
-        let fingerprints = try allgatherFixed(&fingerprint)
+        let fingerprints = try allgatherFixed(Int64(bitPattern: FNV1a.hash(text)))
         guard fingerprints.contains(where: { $0 != fingerprints[0] }) else { return }
-        var bytes = Array(text.utf8)
-        var length = [Int64(bytes.count)]
-        let lengths = try allgatherFixed(&length).map { Int($0) }
+        let bytes = Array(text.utf8)
+        let lengths = try allgatherFixed(Int64(bytes.count)).map { Int($0) }
         var all = [UInt8](repeating: 0, count: lengths.reduce(0, +))
-        try bytes.withUnsafeMutableBufferPointer { send in
-            try all.withUnsafeMutableBufferPointer { recv in
-                try MPICalls.allgatherv(UnsafeRawPointer(send.baseAddress), sendCount: Int32(send.count),
-                                        UnsafeMutableRawPointer(recv.baseAddress),
-                                        counts: lengths.map { Int32($0) },
-                                        displacements: exclusivePrefixSums(lengths).map { Int32($0) },
-                                        type: MPIScalarKind.uint8.handle, comm: handle, rank: rank)
+        try bytes.withUnsafeBytes { send in
+            try all.withUnsafeMutableBytes { recv in
+                try allgatherv(send.baseAddress, count: bytes.count, into: recv.baseAddress, counts: lengths, type: .uint8)
             }
         }
         let starts = exclusivePrefixSums(lengths)
@@ -102,17 +96,5 @@ extension Communicator {
             RunIdentity(text: String(decoding: all[starts[$0] ..< starts[$0] + lengths[$0]], as: UTF8.self))
         }
         throw RunDisagreement(identities: identities)
-    }
-
-    /// MPI_Allgather of one Int64 per rank, outside checked mode.
-    private func allgatherFixed(_ value: inout [Int64]) throws -> [Int64] {
-        var all = [Int64](repeating: 0, count: size)
-        try value.withUnsafeMutableBufferPointer { send in
-            try all.withUnsafeMutableBufferPointer { recv in
-                try MPICalls.allgather(UnsafeRawPointer(send.baseAddress!), UnsafeMutableRawPointer(recv.baseAddress!),
-                                       count: 1, type: MPIScalarKind.int64.handle, comm: handle, rank: rank)
-            }
-        }
-        return all
     }
 }

@@ -6,7 +6,8 @@ import MTAFNet
 extension ConfigOptions {
     /// What `train` and `test` do first: load the config, join the cluster (MPI under mpirun),
     /// check that every rank runs the same build, command and configuration (before any other
-    /// collective), set the rank's OpenBLAS threads and keep freed activation pages mapped.
+    /// collective), set the collective timeout (DIST.TIMEOUT_S), the rank's OpenBLAS threads,
+    /// and keep freed activation pages mapped.
     ///
     /// - Parameter command: the subcommand and the options that change what the ranks do
     ///   together (e.g. "train --resume"), compared across ranks.
@@ -22,6 +23,7 @@ extension ConfigOptions {
             try? cluster.finalize()
             throw ExitCode.failure
         }
+        cluster.timeout.seconds = settings.dist.timeoutS
         setBLASThreads(RankThreads.count(requested: settings.dist.threadsPerRank))
         ActivationMemory.keepFreedPages()
         return (settings, cluster)

@@ -94,8 +94,9 @@ public final class Trainer {
 
     /// A hash of the configuration fields that shape the trained model. Keys that may change
     /// between a run and its resumption (EARLY_STOP, SAVE_PRED_EVERY, logging, threads, gradient
-    /// bucket size, checked collectives, the TEST section) and where the run lives (EXP_NAME,
-    /// the EXP_ROOT folders, SNAPSHOT_DIR: a moved snapshot folder resumes) are left out.
+    /// bucket size, checked collectives, the collective timeout, the TEST section) and where the
+    /// run lives (EXP_NAME, the EXP_ROOT folders, SNAPSHOT_DIR: a moved snapshot folder resumes)
+    /// are left out.
     public static func configHash(_ config: MTAFConfig) -> String {
         var shaping = config
         shaping.train.earlyStop = 0
@@ -109,6 +110,7 @@ public final class Trainer {
         shaping.dist.threadsPerRank = 0
         shaping.dist.bucketMB = DistConfig().bucketMB
         shaping.dist.checkedCollectives = DistConfig().checkedCollectives
+        shaping.dist.timeoutS = DistConfig().timeoutS
         shaping.test = TestConfig()
         return String(FNV1a.hash(shaping.yamlText), radix: 16)
     }
@@ -144,6 +146,11 @@ public final class Trainer {
     }
 
     private func runLoop() throws -> TrainingSummary {
+        // Ranks set up at their own pace (data lists, restore) and the first iteration warms up:
+        // collectives get the long allowance until the first iteration ends, and again around
+        // each snapshot (rank zero writes the files while the others wait).
+        cluster.timeout.long = true
+        defer { cluster.timeout.long = false }
         let layout = try Self.layout(for: config, worldSize: cluster.size)
         if config.dist.checkedCollectives, let world = cluster.world as? Communicator { world.checked = true }
         let store = SnapshotStore(directory: config.train.snapshotDir)
@@ -217,6 +224,7 @@ public final class Trainer {
             }
             let periodic = iteration % config.train.savePredEvery == 0 && iteration != 0
             if periodic || iteration == end - 1 {
+                cluster.timeout.long = true
                 do {
                     try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
                                                 configHash: hash, notes: ["targets": config.targets.joined(separator: ",")],
@@ -233,6 +241,7 @@ public final class Trainer {
                 }
                 log0("snapshot \(store.path(TrainingCheckpoint.modelStem(iteration) + ".safetensors"))")
             }
+            cluster.timeout.long = false
         }
         for observer in observers { try observer.trainingDidFinish() }
         if cluster.size > 1 {
