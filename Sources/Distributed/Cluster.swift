@@ -87,8 +87,15 @@ public enum ClusterLauncher {
         launcherVariables.contains { getenv($0) != nil }
     }
 
-    /// An MPI cluster when started by mpirun/srun, else a local world of one.
+    /// An MPI cluster when started by mpirun/srun, else a local world of one. Either way a fatal
+    /// signal ends the process (see `FatalSignals`).
     public static func fromEnvironment(threadLevel: ThreadLevel = .funneled) throws -> any Cluster {
-        launchedByMPI ? try MPICluster(threadLevel: threadLevel) : LocalCluster()
+        guard launchedByMPI else {
+            var name = [UInt8](repeating: 0, count: 256)
+            gethostname(&name, name.count - 1)
+            FatalSignals.install(rank: 0, size: 1, host: String(decoding: name.prefix { $0 != 0 }, as: UTF8.self))
+            return LocalCluster()
+        }
+        return try MPICluster(threadLevel: threadLevel)
     }
 }

@@ -10,58 +10,6 @@
 import Glibc
 #endif
 
-/// How long a rank waits in one collective before it aborts the job (DIST.TIMEOUT_S); one per
-/// process, shared by the world and every communicator split from it.
-public final class CollectiveTimeout: @unchecked Sendable {
-    /// DIST.TIMEOUT_S's default, in seconds.
-    public static let defaultSeconds = 600.0
-    /// The long allowance is this many times `seconds`.
-    public static let longFactor = 6.0
-
-    /// Seconds one collective may wait; 0 waits forever.
-    public var seconds = defaultSeconds
-    /// Whether the long allowance applies: set around waits that are legitimately long (setup
-    /// and the first iteration, snapshots, evaluation).
-    public var long = false
-
-    /// The world duplicate for "which collective do you wait in?" queries (nil: no MPI).
-    let control: CommunicatorHandle?
-    let worldRank: Int
-    let worldSize: Int
-    let host: String
-    /// The collective this rank waits in now (communicator id, sequence number).
-    var waiting: (communicator: Int64, sequence: Int64)?
-    private var splits: Int64 = 0
-
-    /// A world of one (no MPI): nothing ever waits.
-    public convenience init() {
-        self.init(control: nil, worldRank: 0, worldSize: 1, host: "")
-    }
-
-    init(control: CommunicatorHandle?, worldRank: Int, worldSize: Int, host: String) {
-        self.control = control
-        self.worldRank = worldRank
-        self.worldSize = worldSize
-        self.host = host
-    }
-
-    /// The seconds a collective may wait now (infinity: no limit).
-    var limit: Double {
-        seconds <= 0 ? .infinity : long ? seconds * Self.longFactor : seconds
-    }
-
-    /// A number for the next split (the same on every rank: ranks split in the same order).
-    func nextSplit() -> Int64 {
-        splits += 1
-        return splits
-    }
-
-    fileprivate static let queryTag: Int32 = 31_001
-    fileprivate static let replyTag: Int32 = 31_002
-    /// How long a rank that gave up waits for the others' answers.
-    fileprivate static let answerSeconds = 5.0
-}
-
 func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
@@ -73,9 +21,9 @@ extension Communicator {
     /// takes longer than `timeout.limit`.
     ///
     /// - Parameter call: the collective's name, for the timeout report.
-    func complete(_ requests: [RequestHandle], _ call: String) throws {
+    func complete(_ requests: [RequestHandle?], _ call: String) throws {
         sequence += 1
-        var pending = requests.map { Optional($0) }
+        var pending = requests
         if try MPICalls.testAll(&pending, rank: rank) { return }
         timeout.waiting = (id, sequence)
         defer { timeout.waiting = nil }
@@ -165,32 +113,5 @@ extension Communicator {
     /// "600" for whole seconds, else the value as written.
     private func formatSeconds(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)
-    }
-
-    /// MPI_Allgather of one Int64 per rank, outside checked mode.
-    func allgatherFixed(_ value: Int64) throws -> [Int64] {
-        var mine = [value]
-        var all = [Int64](repeating: 0, count: size)
-        try mine.withUnsafeMutableBufferPointer { send in
-            try all.withUnsafeMutableBufferPointer { recv in
-                try complete([MPICalls.iallgather(UnsafeRawPointer(send.baseAddress!), UnsafeMutableRawPointer(recv.baseAddress!),
-                                                  count: 1, type: MPIScalarKind.int64.handle, comm: handle, rank: rank)],
-                             "MPI_Allgather")
-            }
-        }
-        return all
-    }
-
-    /// MPI_Allgatherv of raw elements, outside checked mode; the count arrays live until it completes.
-    func allgatherv(_ send: UnsafeRawPointer?, count: Int, into recv: UnsafeMutableRawPointer?, counts: [Int],
-                    type: MPIScalarKind) throws {
-        let counts32 = counts.map { Int32($0) }, displacements = exclusivePrefixSums(counts).map { Int32($0) }
-        try counts32.withUnsafeBufferPointer { c in
-            try displacements.withUnsafeBufferPointer { d in
-                try complete([MPICalls.iallgatherv(send, sendCount: Int32(count), recv, counts: c.baseAddress!,
-                                                   displacements: d.baseAddress!, type: type.handle, comm: handle,
-                                                   rank: rank)], "MPI_Allgatherv")
-            }
-        }
     }
 }

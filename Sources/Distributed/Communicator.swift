@@ -146,7 +146,7 @@ public final class Communicator: Collectives, @unchecked Sendable {
         try requireCapacity(recv.count, total, "MPI_Allgatherv")
         try agreeOnCounts(.allgatherv, T.self, counts: counts)
         if total <= maxElementsPerCall {
-            try allgatherv(UnsafeRawPointer(send.baseAddress), count: send.count,
+            try rawAllgatherv(UnsafeRawPointer(send.baseAddress), count: send.count,
                            into: UnsafeMutableRawPointer(recv.baseAddress), counts: counts, type: T.mpiKind)
         } else {
             try gatherByBroadcasts(send, into: recv, counts: counts)
@@ -257,6 +257,33 @@ public final class Communicator: Collectives, @unchecked Sendable {
         }
     }
 
+    /// MPI_Allgather of one Int64 per rank, outside checked mode.
+    func allgatherFixed(_ value: Int64) throws -> [Int64] {
+        var mine = [value]
+        var all = [Int64](repeating: 0, count: size)
+        try mine.withUnsafeMutableBufferPointer { send in
+            try all.withUnsafeMutableBufferPointer { recv in
+                try complete([MPICalls.iallgather(UnsafeRawPointer(send.baseAddress!), UnsafeMutableRawPointer(recv.baseAddress!),
+                                                  count: 1, type: MPIScalarKind.int64.handle, comm: handle, rank: rank)],
+                             "MPI_Allgather")
+            }
+        }
+        return all
+    }
+
+    /// MPI_Allgatherv of raw elements, outside checked mode; the count arrays live until it completes.
+    func rawAllgatherv(_ send: UnsafeRawPointer?, count: Int, into recv: UnsafeMutableRawPointer?, counts: [Int],
+                    type: MPIScalarKind) throws {
+        let counts32 = counts.map { Int32($0) }, displacements = exclusivePrefixSums(counts).map { Int32($0) }
+        try counts32.withUnsafeBufferPointer { c in
+            try displacements.withUnsafeBufferPointer { d in
+                try complete([MPICalls.iallgatherv(send, sendCount: Int32(count), recv, counts: c.baseAddress!,
+                                                   displacements: d.baseAddress!, type: type.handle, comm: handle,
+                                                   rank: rank)], "MPI_Allgatherv")
+            }
+        }
+    }
+
     private func checkRoot(_ root: Int, _ call: String) throws {
         guard (0 ..< size).contains(root) else {
             throw MPIError.invalidArgument(call: call, rank: rank, details: "root \(root) outside 0..<\(size)")
@@ -273,7 +300,8 @@ public final class Communicator: Collectives, @unchecked Sendable {
 
 /// Requests of one started collective (several when it was chunked).
 final class MPIRequests: PendingCollective {
-    private var requests: [RequestHandle]
+    /// MPI sets each to MPI_REQUEST_NULL once it completed.
+    private var requests: [RequestHandle?]
     private let communicator: Communicator
 
     init(_ requests: [RequestHandle], communicator: Communicator) {
@@ -283,14 +311,10 @@ final class MPIRequests: PendingCollective {
 
     func wait() throws {
         try communicator.complete(requests, "MPI_Allreduce (started early)")
-        requests = []
     }
 
     func test() throws -> Bool {
-        var pending = requests.map { Optional($0) }
-        guard try MPICalls.testAll(&pending, rank: communicator.rank) else { return false }
-        requests = []
-        return true
+        try MPICalls.testAll(&requests, rank: communicator.rank)
     }
 }
 

@@ -88,7 +88,7 @@ extension Communicator {
         var all = [UInt8](repeating: 0, count: lengths.reduce(0, +))
         try bytes.withUnsafeBytes { send in
             try all.withUnsafeMutableBytes { recv in
-                try allgatherv(send.baseAddress, count: bytes.count, into: recv.baseAddress, counts: lengths, type: .uint8)
+                try rawAllgatherv(send.baseAddress, count: bytes.count, into: recv.baseAddress, counts: lengths, type: .uint8)
             }
         }
         let starts = exclusivePrefixSums(lengths)
