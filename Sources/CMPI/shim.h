@@ -24,5 +24,6 @@ static inline MPI_Op mtaf_op_max(void) { return MPI_MAX; }
 static inline MPI_Op mtaf_op_min(void) { return MPI_MIN; }
 
 static inline int mtaf_undefined(void) { return MPI_UNDEFINED; }
+static inline int mtaf_any_source(void) { return MPI_ANY_SOURCE; }
 static inline int mtaf_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 #endif

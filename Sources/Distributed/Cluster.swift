@@ -11,6 +11,11 @@ public protocol Cluster: AnyObject, CustomStringConvertible {
     func abort(code: Int32, message: String) -> Never
     /// Releases the communication layer; call once at the end.
     func finalize() throws
+    /// How long a rank waits in one collective before it aborts the job.
+    var timeout: CollectiveTimeout { get }
+    /// Checks that every rank runs the same identity (binary, command, configuration); call it
+    /// before any other collective. Throws `RunDisagreement` on every rank otherwise.
+    func requireSameRun(_ identity: RunIdentity) throws
 }
 
 extension Cluster {
@@ -31,6 +36,7 @@ extension Cluster {
 /// A single process, no MPI.
 public final class LocalCluster: Cluster {
     public let world: any Collectives = LocalCommunicator()
+    public let timeout = CollectiveTimeout()
 
     public init() {}
 
@@ -41,6 +47,8 @@ public final class LocalCluster: Cluster {
 
     public func finalize() throws {}
 
+    public func requireSameRun(_ identity: RunIdentity) throws {}
+
     public var description: String { "local (1 process, no MPI)" }
 }
 
@@ -48,6 +56,7 @@ public final class LocalCluster: Cluster {
 public final class MPICluster: Cluster {
     public let runtime: MPIRuntime
     public var world: any Collectives { runtime.world }
+    public var timeout: CollectiveTimeout { runtime.world.timeout }
 
     public init(threadLevel: ThreadLevel = .funneled, checked: Bool = Communicator.checkedByDefault) throws {
         runtime = try MPIRuntime.initialize(threadLevel: threadLevel, checked: checked)
@@ -58,6 +67,8 @@ public final class MPICluster: Cluster {
     }
 
     public func finalize() throws { try runtime.finalize() }
+
+    public func requireSameRun(_ identity: RunIdentity) throws { try runtime.world.requireSameRun(identity) }
 
     public var description: String {
         "MPI world of \(runtime.world.size) (thread level \(runtime.grantedThreadLevel) granted, "
@@ -76,8 +87,15 @@ public enum ClusterLauncher {
         launcherVariables.contains { getenv($0) != nil }
     }
 
-    /// An MPI cluster when started by mpirun/srun, else a local world of one.
+    /// An MPI cluster when started by mpirun/srun, else a local world of one. Either way a fatal
+    /// signal ends the process (see `FatalSignals`).
     public static func fromEnvironment(threadLevel: ThreadLevel = .funneled) throws -> any Cluster {
-        launchedByMPI ? try MPICluster(threadLevel: threadLevel) : LocalCluster()
+        guard launchedByMPI else {
+            var name = [UInt8](repeating: 0, count: 256)
+            gethostname(&name, name.count - 1)
+            FatalSignals.install(rank: 0, size: 1, host: String(decoding: name.prefix { $0 != 0 }, as: UTF8.self))
+            return LocalCluster()
+        }
+        return try MPICluster(threadLevel: threadLevel)
     }
 }

@@ -22,9 +22,9 @@ extension Communicator {
         var all = [Int64](repeating: 0, count: mine.count * size)
         try mine.withUnsafeBufferPointer { send in
             try all.withUnsafeMutableBufferPointer { recv in
-                try MPICalls.allgather(UnsafeRawPointer(send.baseAddress!), UnsafeMutableRawPointer(recv.baseAddress!),
-                                       count: Int32(mine.count), type: MPIScalarKind.int64.handle, comm: handle,
-                                       rank: rank)
+                try complete([MPICalls.iallgather(UnsafeRawPointer(send.baseAddress!), UnsafeMutableRawPointer(recv.baseAddress!),
+                                                  count: Int32(mine.count), type: MPIScalarKind.int64.handle, comm: handle,
+                                                  rank: rank)], "MPI_Allgather (checked-mode signature)")
             }
         }
         return (0 ..< size).map { Array(all[$0 * mine.count ..< ($0 + 1) * mine.count]) }

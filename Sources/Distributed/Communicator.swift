@@ -3,7 +3,8 @@ import Glibc
 #endif
 
 /// An MPI communicator with MPI_ERRORS_RETURN set: every failure is a thrown `MPIError` that names
-/// the call and the rank.
+/// the call and the rank. Every collective starts nonblocking and completes in `complete`, which
+/// sleeps between polls and aborts the job when the collective outlasts `timeout`.
 ///
 /// In checked mode (the default in debug builds and tests; `MTAF_MPI_CHECKED=1|0` overrides) each
 /// collective first agrees on its call, element type, count, operator and root with one tiny
@@ -13,18 +14,42 @@ public final class Communicator: Collectives, @unchecked Sendable {
     private let ownsHandle: Bool
     public let rank: Int
     public let size: Int
+    /// How long a collective may wait, shared with every communicator split from the same world.
+    public let timeout: CollectiveTimeout
+    /// Identifies this communicator in timeout reports (0: the world; the same on every member).
+    let id: Int64
+    /// The world rank of each rank of this communicator.
+    var worldRanks: [Int]
+    /// Collectives completed on this communicator so far (the same count on every member).
+    var sequence: Int64 = 0
     /// Whether collectives verify that all ranks agree on their arguments first.
     public var checked: Bool
     /// Largest element count passed to one MPI call; larger buffers are chunked. Lowered only by
     /// tests, to exercise the chunked paths on small buffers.
     public var maxElementsPerCall: Int = Int(Int32.max)
 
-    init(handle: CommunicatorHandle, ownsHandle: Bool, checked: Bool) throws {
+    /// The world communicator; `timeout` comes with its own duplicate of the world for queries.
+    init(world handle: CommunicatorHandle, checked: Bool, timeout: CollectiveTimeout) throws {
         self.handle = handle
-        self.ownsHandle = ownsHandle
+        ownsHandle = false
         self.checked = checked
+        self.timeout = timeout
+        id = 0
         rank = try MPICalls.rank(handle)
         size = try MPICalls.size(handle, rank: rank)
+        worldRanks = Array(0 ..< size)
+    }
+
+    /// A communicator split from `parent`; `worldRanks` is filled in by `split`.
+    private init(handle: CommunicatorHandle, parent: Communicator, id: Int64) throws {
+        self.handle = handle
+        ownsHandle = true
+        checked = parent.checked
+        timeout = parent.timeout
+        self.id = id
+        rank = try MPICalls.rank(handle)
+        size = try MPICalls.size(handle, rank: rank)
+        worldRanks = []
     }
 
     deinit {
@@ -44,23 +69,25 @@ public final class Communicator: Collectives, @unchecked Sendable {
     // MARK: Collectives
 
     public func barrier() throws {
-        try MPICalls.barrier(handle, rank: rank)
+        try complete([MPICalls.ibarrier(handle, rank: rank)], "MPI_Barrier")
     }
 
     public func broadcast<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws {
         try checkRoot(root, "MPI_Bcast")
         try agree(.broadcast, T.self, count: buffer.count, root: root)
         try forEachChunk(buffer.count) { offset, count in
-            try MPICalls.broadcast(buffer.baseAddress.map { UnsafeMutableRawPointer($0 + offset) }, count: count,
-                                   type: T.mpiKind.handle, root: Int32(root), comm: handle, rank: rank)
+            try complete([MPICalls.ibroadcast(buffer.baseAddress.map { UnsafeMutableRawPointer($0 + offset) }, count: count,
+                                              type: T.mpiKind.handle, root: Int32(root), comm: handle, rank: rank)],
+                         "MPI_Bcast")
         }
     }
 
     public func allreduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOp) throws {
         try agree(.allreduce, T.self, count: buffer.count, op: op)
         try forEachChunk(buffer.count) { offset, count in
-            try MPICalls.allreduce(nil, buffer.baseAddress.map { UnsafeMutableRawPointer($0 + offset) }, count: count,
-                                   type: T.mpiKind.handle, op: op, comm: handle, rank: rank)
+            try complete([MPICalls.iallreduce(nil, buffer.baseAddress.map { UnsafeMutableRawPointer($0 + offset) },
+                                              count: count, type: T.mpiKind.handle, op: op, comm: handle, rank: rank)],
+                         "MPI_Allreduce")
         }
     }
 
@@ -69,9 +96,10 @@ public final class Communicator: Collectives, @unchecked Sendable {
         try requireCapacity(recv.count, send.count, "MPI_Allreduce")
         try agree(.allreduce, T.self, count: send.count, op: op)
         try forEachChunk(send.count) { offset, count in
-            try MPICalls.allreduce(send.baseAddress.map { UnsafeRawPointer($0 + offset) },
-                                   recv.baseAddress.map { UnsafeMutableRawPointer($0 + offset) }, count: count,
-                                   type: T.mpiKind.handle, op: op, comm: handle, rank: rank)
+            try complete([MPICalls.iallreduce(send.baseAddress.map { UnsafeRawPointer($0 + offset) },
+                                              recv.baseAddress.map { UnsafeMutableRawPointer($0 + offset) }, count: count,
+                                              type: T.mpiKind.handle, op: op, comm: handle, rank: rank)],
+                         "MPI_Allreduce")
         }
     }
 
@@ -86,9 +114,10 @@ public final class Communicator: Collectives, @unchecked Sendable {
         }
         try agree(.reduce, T.self, count: send.count, op: op, root: root)
         try forEachChunk(send.count) { offset, count in
-            try MPICalls.reduce(send.baseAddress.map { UnsafeRawPointer($0 + offset) },
-                                recv?.baseAddress.map { UnsafeMutableRawPointer($0 + offset) }, count: count,
-                                type: T.mpiKind.handle, op: op, root: Int32(root), comm: handle, rank: rank)
+            try complete([MPICalls.ireduce(send.baseAddress.map { UnsafeRawPointer($0 + offset) },
+                                           recv?.baseAddress.map { UnsafeMutableRawPointer($0 + offset) }, count: count,
+                                           type: T.mpiKind.handle, op: op, root: Int32(root), comm: handle, rank: rank)],
+                         "MPI_Reduce")
         }
     }
 
@@ -97,9 +126,10 @@ public final class Communicator: Collectives, @unchecked Sendable {
         try requireCapacity(recv.count, send.count * size, "MPI_Allgather")
         try agree(.allgather, T.self, count: send.count)
         if send.count <= maxElementsPerCall {
-            try MPICalls.allgather(send.baseAddress.map { UnsafeRawPointer($0) },
-                                   recv.baseAddress.map { UnsafeMutableRawPointer($0) }, count: Int32(send.count),
-                                   type: T.mpiKind.handle, comm: handle, rank: rank)
+            try complete([MPICalls.iallgather(send.baseAddress.map { UnsafeRawPointer($0) },
+                                              recv.baseAddress.map { UnsafeMutableRawPointer($0) }, count: Int32(send.count),
+                                              type: T.mpiKind.handle, comm: handle, rank: rank)],
+                         "MPI_Allgather")
         } else {
             try gatherByBroadcasts(send, into: recv, counts: Array(repeating: send.count, count: size))
         }
@@ -116,11 +146,8 @@ public final class Communicator: Collectives, @unchecked Sendable {
         try requireCapacity(recv.count, total, "MPI_Allgatherv")
         try agreeOnCounts(.allgatherv, T.self, counts: counts)
         if total <= maxElementsPerCall {
-            let displacements = exclusivePrefixSums(counts)
-            try MPICalls.allgatherv(send.baseAddress.map { UnsafeRawPointer($0) }, sendCount: Int32(send.count),
-                                    recv.baseAddress.map { UnsafeMutableRawPointer($0) },
-                                    counts: counts.map { Int32($0) }, displacements: displacements.map { Int32($0) },
-                                    type: T.mpiKind.handle, comm: handle, rank: rank)
+            try rawAllgatherv(UnsafeRawPointer(send.baseAddress), count: send.count,
+                           into: UnsafeMutableRawPointer(recv.baseAddress), counts: counts, type: T.mpiKind)
         } else {
             try gatherByBroadcasts(send, into: recv, counts: counts)
         }
@@ -139,13 +166,22 @@ public final class Communicator: Collectives, @unchecked Sendable {
         try agreeOnExchange(T.self, sendCounts: sendCounts, recvCounts: recvCounts)
         let sendDisplacements = exclusivePrefixSums(sendCounts), recvDisplacements = exclusivePrefixSums(recvCounts)
         if max(sendTotal, recvTotal) <= maxElementsPerCall {
-            try MPICalls.alltoallv(send.baseAddress.map { UnsafeRawPointer($0) },
-                                   sendCounts: sendCounts.map { Int32($0) },
-                                   sendDisplacements: sendDisplacements.map { Int32($0) },
-                                   recv.baseAddress.map { UnsafeMutableRawPointer($0) },
-                                   recvCounts: recvCounts.map { Int32($0) },
-                                   recvDisplacements: recvDisplacements.map { Int32($0) },
-                                   type: T.mpiKind.handle, comm: handle, rank: rank)
+            // The count arrays stay alive (and unmoved) until the request completes.
+            let arrays = [sendCounts, sendDisplacements, recvCounts, recvDisplacements].map { $0.map { Int32($0) } }
+            try arrays[0].withUnsafeBufferPointer { sc in
+                try arrays[1].withUnsafeBufferPointer { sd in
+                    try arrays[2].withUnsafeBufferPointer { rc in
+                        try arrays[3].withUnsafeBufferPointer { rd in
+                            try complete([MPICalls.ialltoallv(UnsafeRawPointer(send.baseAddress), sendCounts: sc.baseAddress!,
+                                                              sendDisplacements: sd.baseAddress!,
+                                                              UnsafeMutableRawPointer(recv.baseAddress),
+                                                              recvCounts: rc.baseAddress!, recvDisplacements: rd.baseAddress!,
+                                                              type: T.mpiKind.handle, comm: handle, rank: rank)],
+                                         "MPI_Alltoallv")
+                        }
+                    }
+                }
+            }
             return
         }
         // Large exchange: nonblocking point-to-point messages, each direction chunked the same
@@ -168,7 +204,7 @@ public final class Communicator: Collectives, @unchecked Sendable {
                     type: T.mpiKind.handle, comm: handle, rank: rank))
             }
         }
-        try MPIRequests(requests, rank: rank).wait()
+        try complete(requests, "MPI_Alltoallv (point to point)")
     }
 
     public func startAllreduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOp) throws
@@ -176,16 +212,19 @@ public final class Communicator: Collectives, @unchecked Sendable {
         try agree(.allreduce, T.self, count: buffer.count, op: op)
         var requests: [RequestHandle] = []
         try forEachChunk(buffer.count) { offset, count in
-            requests.append(try MPICalls.iallreduce(buffer.baseAddress.map { UnsafeMutableRawPointer($0 + offset) },
+            requests.append(try MPICalls.iallreduce(nil, buffer.baseAddress.map { UnsafeMutableRawPointer($0 + offset) },
                                                     count: count, type: T.mpiKind.handle, op: op, comm: handle,
                                                     rank: rank))
         }
-        return MPIRequests(requests, rank: rank)
+        return MPIRequests(requests, communicator: self)
     }
 
     public func split(color: Int?, key: Int) throws -> (any Collectives)? {
-        guard let newHandle = try MPICalls.split(handle, color: color, key: key, rank: rank) else { return nil }
-        return try Communicator(handle: newHandle, ownsHandle: true, checked: checked)
+        let splitIndex = timeout.nextSplit()
+        guard let newHandle = try MPICalls.split(handle, color: color, key: key, rank: rank), let color else { return nil }
+        let group = try Communicator(handle: newHandle, parent: self, id: splitIndex << 32 | Int64(color + 1))
+        group.worldRanks = try group.allgatherFixed(Int64(timeout.worldRank)).map { Int($0) }
+        return group
     }
 
     // MARK: Helpers
@@ -211,8 +250,36 @@ public final class Communicator: Collectives, @unchecked Sendable {
         for root in 0 ..< size {
             let block = UnsafeMutableBufferPointer(rebasing: recv[displacements[root] ..< displacements[root] + counts[root]])
             try forEachChunk(block.count) { offset, count in
-                try MPICalls.broadcast(block.baseAddress.map { UnsafeMutableRawPointer($0 + offset) }, count: count,
-                                       type: T.mpiKind.handle, root: Int32(root), comm: handle, rank: rank)
+                try complete([MPICalls.ibroadcast(block.baseAddress.map { UnsafeMutableRawPointer($0 + offset) },
+                                                  count: count, type: T.mpiKind.handle, root: Int32(root), comm: handle,
+                                                  rank: rank)], "MPI_Bcast")
+            }
+        }
+    }
+
+    /// MPI_Allgather of one Int64 per rank, outside checked mode.
+    func allgatherFixed(_ value: Int64) throws -> [Int64] {
+        var mine = [value]
+        var all = [Int64](repeating: 0, count: size)
+        try mine.withUnsafeMutableBufferPointer { send in
+            try all.withUnsafeMutableBufferPointer { recv in
+                try complete([MPICalls.iallgather(UnsafeRawPointer(send.baseAddress!), UnsafeMutableRawPointer(recv.baseAddress!),
+                                                  count: 1, type: MPIScalarKind.int64.handle, comm: handle, rank: rank)],
+                             "MPI_Allgather")
+            }
+        }
+        return all
+    }
+
+    /// MPI_Allgatherv of raw elements, outside checked mode; the count arrays live until it completes.
+    func rawAllgatherv(_ send: UnsafeRawPointer?, count: Int, into recv: UnsafeMutableRawPointer?, counts: [Int],
+                    type: MPIScalarKind) throws {
+        let counts32 = counts.map { Int32($0) }, displacements = exclusivePrefixSums(counts).map { Int32($0) }
+        try counts32.withUnsafeBufferPointer { c in
+            try displacements.withUnsafeBufferPointer { d in
+                try complete([MPICalls.iallgatherv(send, sendCount: Int32(count), recv, counts: c.baseAddress!,
+                                                   displacements: d.baseAddress!, type: type.handle, comm: handle,
+                                                   rank: rank)], "MPI_Allgatherv")
             }
         }
     }
@@ -233,27 +300,21 @@ public final class Communicator: Collectives, @unchecked Sendable {
 
 /// Requests of one started collective (several when it was chunked).
 final class MPIRequests: PendingCollective {
-    private var requests: [RequestHandle]
-    private let rank: Int
+    /// MPI sets each to MPI_REQUEST_NULL once it completed.
+    private var requests: [RequestHandle?]
+    private let communicator: Communicator
 
-    init(_ requests: [RequestHandle], rank: Int) {
+    init(_ requests: [RequestHandle], communicator: Communicator) {
         self.requests = requests
-        self.rank = rank
+        self.communicator = communicator
     }
 
     func wait() throws {
-        while let request = requests.first {
-            try MPICalls.wait(request, rank: rank)
-            requests.removeFirst()
-        }
+        try communicator.complete(requests, "MPI_Allreduce (started early)")
     }
 
     func test() throws -> Bool {
-        while let request = requests.first {
-            guard try MPICalls.test(request, rank: rank) else { return false }
-            requests.removeFirst()
-        }
-        return true
+        try MPICalls.testAll(&requests, rank: communicator.rank)
     }
 }
 

@@ -95,75 +95,106 @@ enum MPICalls {
         MPI_Comm_free(&handle)
     }
 
+    /// `MPI_Comm_dup`, with MPI_ERRORS_RETURN.
+    static func duplicate(_ comm: CommunicatorHandle, rank: Int) throws(MPIError) -> CommunicatorHandle {
+        var result: MPI_Comm? = mtaf_comm_null()
+        try check(MPI_Comm_dup(comm, &result), "MPI_Comm_dup", rank: rank)
+        try check(MPI_Comm_set_errhandler(result, mtaf_errors_return()), "MPI_Comm_set_errhandler", rank: rank)
+        return result!
+    }
+
     // MARK: Collectives (counts already fit in Int32: `Communicator` chunks)
+    //
+    // Every collective starts nonblocking; `Communicator.complete` waits for it (with a deadline
+    // and without spinning). The v-variants take their count arrays as pointers, which MPI reads
+    // until the request completes: the caller keeps them alive until then.
 
-    static func barrier(_ comm: CommunicatorHandle, rank: Int) throws(MPIError) {
-        try check(MPI_Barrier(comm), "MPI_Barrier", rank: rank)
+    static func ibarrier(_ comm: CommunicatorHandle, rank: Int) throws(MPIError) -> RequestHandle {
+        var request: MPI_Request? = mtaf_request_null()
+        try check(MPI_Ibarrier(comm, &request), "MPI_Ibarrier", rank: rank)
+        return request!
     }
 
-    static func broadcast(_ buffer: UnsafeMutableRawPointer?, count: Int32, type: DatatypeHandle, root: Int32,
-                          comm: CommunicatorHandle, rank: Int) throws(MPIError) {
-        try check(MPI_Bcast(buffer, count, type, root, comm), "MPI_Bcast", rank: rank)
-    }
-
-    /// `MPI_Allreduce`; a nil `send` reduces in place.
-    static func allreduce(_ send: UnsafeRawPointer?, _ recv: UnsafeMutableRawPointer?, count: Int32,
-                          type: DatatypeHandle, op: ReduceOp, comm: CommunicatorHandle, rank: Int) throws(MPIError) {
-        try check(MPI_Allreduce(send ?? UnsafeRawPointer(mtaf_in_place()), recv, count, type, op.handle, comm),
-                  "MPI_Allreduce", rank: rank)
-    }
-
-    static func iallreduce(_ buffer: UnsafeMutableRawPointer?, count: Int32, type: DatatypeHandle, op: ReduceOp,
+    static func ibroadcast(_ buffer: UnsafeMutableRawPointer?, count: Int32, type: DatatypeHandle, root: Int32,
                            comm: CommunicatorHandle, rank: Int) throws(MPIError) -> RequestHandle {
         var request: MPI_Request? = mtaf_request_null()
-        try check(MPI_Iallreduce(mtaf_in_place(), buffer, count, type, op.handle, comm, &request),
+        try check(MPI_Ibcast(buffer, count, type, root, comm, &request), "MPI_Ibcast", rank: rank)
+        return request!
+    }
+
+    /// `MPI_Iallreduce`; a nil `send` reduces in place.
+    static func iallreduce(_ send: UnsafeRawPointer?, _ recv: UnsafeMutableRawPointer?, count: Int32,
+                           type: DatatypeHandle, op: ReduceOp, comm: CommunicatorHandle,
+                           rank: Int) throws(MPIError) -> RequestHandle {
+        var request: MPI_Request? = mtaf_request_null()
+        try check(MPI_Iallreduce(send ?? UnsafeRawPointer(mtaf_in_place()), recv, count, type, op.handle, comm, &request),
                   "MPI_Iallreduce", rank: rank)
         return request!
     }
 
-    /// `MPI_Test`: whether the request completed; also drives Open MPI's progress engine, which
-    /// advances nonblocking collectives only inside MPI calls.
-    static func test(_ request: RequestHandle, rank: Int) throws(MPIError) -> Bool {
-        var handle: MPI_Request? = request
+    /// `MPI_Ireduce`; a nil `send` reduces in place at the root.
+    static func ireduce(_ send: UnsafeRawPointer?, _ recv: UnsafeMutableRawPointer?, count: Int32, type: DatatypeHandle,
+                        op: ReduceOp, root: Int32, comm: CommunicatorHandle, rank: Int) throws(MPIError) -> RequestHandle {
+        var request: MPI_Request? = mtaf_request_null()
+        try check(MPI_Ireduce(send ?? UnsafeRawPointer(mtaf_in_place()), recv, count, type, op.handle, root, comm,
+                              &request), "MPI_Ireduce", rank: rank)
+        return request!
+    }
+
+    static func iallgather(_ send: UnsafeRawPointer?, _ recv: UnsafeMutableRawPointer?, count: Int32,
+                           type: DatatypeHandle, comm: CommunicatorHandle, rank: Int) throws(MPIError) -> RequestHandle {
+        var request: MPI_Request? = mtaf_request_null()
+        try check(MPI_Iallgather(send, count, type, recv, count, type, comm, &request), "MPI_Iallgather", rank: rank)
+        return request!
+    }
+
+    static func iallgatherv(_ send: UnsafeRawPointer?, sendCount: Int32, _ recv: UnsafeMutableRawPointer?,
+                            counts: UnsafePointer<Int32>, displacements: UnsafePointer<Int32>, type: DatatypeHandle,
+                            comm: CommunicatorHandle, rank: Int) throws(MPIError) -> RequestHandle {
+        var request: MPI_Request? = mtaf_request_null()
+        try check(MPI_Iallgatherv(send, sendCount, type, recv, counts, displacements, type, comm, &request),
+                  "MPI_Iallgatherv", rank: rank)
+        return request!
+    }
+
+    static func ialltoallv(_ send: UnsafeRawPointer?, sendCounts: UnsafePointer<Int32>,
+                           sendDisplacements: UnsafePointer<Int32>, _ recv: UnsafeMutableRawPointer?,
+                           recvCounts: UnsafePointer<Int32>, recvDisplacements: UnsafePointer<Int32>,
+                           type: DatatypeHandle, comm: CommunicatorHandle, rank: Int) throws(MPIError) -> RequestHandle {
+        var request: MPI_Request? = mtaf_request_null()
+        try check(MPI_Ialltoallv(send, sendCounts, sendDisplacements, type, recv, recvCounts, recvDisplacements,
+                                 type, comm, &request), "MPI_Ialltoallv", rank: rank)
+        return request!
+    }
+
+    /// `MPI_Testall`: whether every request completed (completed ones become MPI_REQUEST_NULL).
+    /// Also drives Open MPI's progress engine, which advances nonblocking operations only inside
+    /// MPI calls.
+    static func testAll(_ requests: inout [MPI_Request?], rank: Int) throws(MPIError) -> Bool {
         var flag: Int32 = 0
-        try check(MPI_Test(&handle, &flag, mtaf_status_ignore()), "MPI_Test", rank: rank)
+        try check(MPI_Testall(Int32(requests.count), &requests, &flag, mtaf_statuses_ignore()), "MPI_Testall", rank: rank)
         return flag != 0
     }
 
-    static func wait(_ request: RequestHandle, rank: Int) throws(MPIError) {
-        var handle: MPI_Request? = request
-        try check(MPI_Wait(&handle, mtaf_status_ignore()), "MPI_Wait", rank: rank)
+    /// `MPI_Iprobe` for a message with `tag` from any rank: its source, or nil.
+    static func probe(tag: Int32, comm: CommunicatorHandle, rank: Int) throws(MPIError) -> Int32? {
+        var flag: Int32 = 0
+        var status = MPI_Status()
+        try check(MPI_Iprobe(mtaf_any_source(), tag, comm, &flag, &status), "MPI_Iprobe", rank: rank)
+        return flag != 0 ? status.MPI_SOURCE : nil
     }
 
-    /// `MPI_Reduce`; a nil `send` reduces in place at the root.
-    static func reduce(_ send: UnsafeRawPointer?, _ recv: UnsafeMutableRawPointer?, count: Int32, type: DatatypeHandle,
-                       op: ReduceOp, root: Int32, comm: CommunicatorHandle, rank: Int) throws(MPIError) {
-        try check(MPI_Reduce(send ?? UnsafeRawPointer(mtaf_in_place()), recv, count, type, op.handle, root, comm),
-                  "MPI_Reduce", rank: rank)
+    /// `MPI_Recv` of Int64 values.
+    static func receive(_ values: inout [Int64], source: Int32, tag: Int32, comm: CommunicatorHandle,
+                        rank: Int) throws(MPIError) {
+        try check(MPI_Recv(&values, Int32(values.count), mtaf_type_int64(), source, tag, comm, mtaf_status_ignore()),
+                  "MPI_Recv", rank: rank)
     }
 
-    static func allgather(_ send: UnsafeRawPointer?, _ recv: UnsafeMutableRawPointer?, count: Int32,
-                          type: DatatypeHandle, comm: CommunicatorHandle, rank: Int) throws(MPIError) {
-        try check(MPI_Allgather(send, count, type, recv, count, type, comm), "MPI_Allgather", rank: rank)
-    }
-
-    static func allgatherv(_ send: UnsafeRawPointer?, sendCount: Int32, _ recv: UnsafeMutableRawPointer?,
-                           counts: [Int32], displacements: [Int32], type: DatatypeHandle,
-                           comm: CommunicatorHandle, rank: Int) throws(MPIError) {
-        try check(MPI_Allgatherv(send, sendCount, type, recv, counts, displacements, type, comm),
-                  "MPI_Allgatherv", rank: rank)
-    }
-
-    static func alltoallv(_ send: UnsafeRawPointer?, sendCounts: [Int32], sendDisplacements: [Int32],
-                          _ recv: UnsafeMutableRawPointer?, recvCounts: [Int32], recvDisplacements: [Int32],
-                          type: DatatypeHandle, comm: CommunicatorHandle, rank: Int) throws(MPIError) {
-        try check(MPI_Alltoallv(send, sendCounts, sendDisplacements, type, recv, recvCounts, recvDisplacements,
-                                type, comm), "MPI_Alltoallv", rank: rank)
-    }
-
-    static func alltoall(_ send: UnsafeRawPointer?, _ recv: UnsafeMutableRawPointer?, count: Int32,
-                         type: DatatypeHandle, comm: CommunicatorHandle, rank: Int) throws(MPIError) {
-        try check(MPI_Alltoall(send, count, type, recv, count, type, comm), "MPI_Alltoall", rank: rank)
+    /// `MPI_Send` of a few Int64 values (sent eagerly: returns at once).
+    static func send(_ values: [Int64], destination: Int32, tag: Int32, comm: CommunicatorHandle,
+                     rank: Int) throws(MPIError) {
+        try check(MPI_Send(values, Int32(values.count), mtaf_type_int64(), destination, tag, comm), "MPI_Send", rank: rank)
     }
 
     static func isend(_ buffer: UnsafeRawPointer?, count: Int32, destination: Int32, tag: Int32,

@@ -54,8 +54,12 @@ public final class MPIRuntime: @unchecked Sendable {
     private init(requested: ThreadLevel, granted: ThreadLevel, checked: Bool) throws {
         requestedThreadLevel = requested
         grantedThreadLevel = granted
-        world = try Communicator(handle: MPICalls.world, ownsHandle: false, checked: checked)
         processorName = MPICalls.processorName()
+        let rank = try MPICalls.rank(MPICalls.world)
+        let timeout = CollectiveTimeout(control: try MPICalls.duplicate(MPICalls.world, rank: rank), worldRank: rank,
+                                        worldSize: try MPICalls.size(MPICalls.world, rank: rank), host: processorName)
+        world = try Communicator(world: MPICalls.world, checked: checked, timeout: timeout)
+        FatalSignals.install(rank: rank, size: world.size, host: processorName)
     }
 
     /// Initializes MPI. Fails if MPI was initialized before in this process.

@@ -78,7 +78,7 @@ extension MTAFMPI {
             guard layout.worldSize == world.size else {
                 throw LayoutError.worldSizeMismatch(expected: layout.worldSize, actual: world.size)
             }
-            let fingerprint = Int64(bitPattern: fnv1a(text))
+            let fingerprint = Int64(bitPattern: FNV1a.hash(text))
             let fingerprints = try world.allgather(fingerprint)
             let disagreeing = fingerprints.enumerated().filter { $0.element != fingerprints[0] }.map(\.offset)
             guard disagreeing.isEmpty else {
@@ -144,14 +144,4 @@ extension MTAFMPI.Plan {
         }
         return lines.joined(separator: "\n")
     }
-}
-
-/// 64-bit FNV-1a of a string's UTF-8 bytes.
-func fnv1a(_ text: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x100_0000_01b3
-    }
-    return hash
 }

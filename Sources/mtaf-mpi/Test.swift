@@ -28,7 +28,9 @@ extension MTAFMPI {
         }
 
         func run() throws {
-            let (settings, cluster) = try config.startRun()
+            let (settings, cluster) = try config.startRun(command: "test")
+            // Ranks outside a target's group wait while the group scores its share of the images.
+            cluster.timeout.long = true
             defer { try? cluster.finalize() }
             do {
                 let runner = TestRunner(config: settings, cluster: cluster)

@@ -35,7 +35,8 @@ extension MTAFMPI {
             // First of all, so that a stop signal during start-up (MPI_Init, loading) stops the
             // run before its first iteration instead of killing the process.
             let stop = StopRequest.installSignalHandlers()
-            let (settings, cluster) = try config.startRun()
+            let command = "train" + (resume ? " --resume" : "") + (randomTrain ? " --random-train" : "")
+            let (settings, cluster) = try config.startRun(command: command)
             defer { try? cluster.finalize() }
             var options = TrainerOptions()
             options.resume = resume

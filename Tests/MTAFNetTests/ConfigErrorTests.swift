@@ -161,4 +161,16 @@ final class ConfigErrorTests: XCTestCase {
         let aliased = "a: &a " + half + "\nb: " + String(repeating: "[", count: 30) + "*a" + String(repeating: "]", count: 30) + "\n"
         XCTAssertEqual(error(aliased), .tooLarge(source: "t.yml", line: 2, what: "lists or mappings nested more than 64 deep"))
     }
+
+    /// DIST.TIMEOUT_S: seconds a collective may wait (0 = no limit); negative or non-finite
+    /// values are refused.
+    func testCollectiveTimeout() throws {
+        XCTAssertEqual(try MTAFConfig.load(yaml: "DIST: {TIMEOUT_S: 0.0}\n").dist.timeoutS, 0)
+        XCTAssertTrue(try MTAFConfig.load(yaml: "").yamlText.contains("\n  TIMEOUT_S: 600.0\n"))
+        for bad in ["-1.0", ".inf", ".nan"] {
+            guard case .invalidValue(path: "DIST.TIMEOUT_S", _, _)? = error("", overrides: ["DIST.TIMEOUT_S=\(bad)"]) else {
+                return XCTFail(bad)
+            }
+        }
+    }
 }

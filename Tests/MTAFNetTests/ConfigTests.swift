@@ -98,10 +98,11 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.dist.threadsPerRank, 0)
         XCTAssertEqual(c.dist.bucketMB, 4.0)
         XCTAssertEqual(c.dist.checkedCollectives, false)
+        XCTAssertEqual(c.dist.timeoutS, 600)
         XCTAssertEqual(c.log.every, 1)
         XCTAssertEqual(c.log.tensorboard, false)
 
-        XCTAssertEqual(MTAFConfig.keyPaths.count, 74)
+        XCTAssertEqual(MTAFConfig.keyPaths.count, 75)
         XCTAssertEqual(Set(MTAFConfig.keyPaths).count, MTAFConfig.keyPaths.count)
     }
 

@@ -62,6 +62,49 @@ final class ModelCheckpointTests: XCTestCase {
         XCTAssertEqual(values(d2.stateDict), values(d.stateDict))
     }
 
+    /// A state holding ±Inf or NaN is never written (case 5): the error names the file and tensor,
+    /// and no file appears.
+    func testNonFiniteValuesAreNotSaved() throws {
+        let model = trainedModel(seed: 1)
+        guard case let .floats(store, id)? = model.stateDict.entry(forKey: "layer1.0.bn2.running_var")?.slot else {
+            return XCTFail("no layer1.0.bn2.running_var")
+        }
+        store.withValues(id) { $0[1] = .infinity }
+        let target = path("model.safetensors")
+        XCTAssertThrowsError(try ModelCheckpoint.save(model.stateDict, to: target)) {
+            XCTAssertEqual($0 as? CheckpointError, .file(.nonFinite(
+                path: target, tensor: "layer1.0.bn2.running_var", element: 1, count: 2, value: "inf", writing: true)))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target))
+    }
+
+    /// Non-finite values in a checkpoint are refused on load (case 6), naming the file and the
+    /// tensor, and nothing of the file is loaded.
+    func testNonFiniteValuesAreNotLoaded() throws {
+        let source = trainedModel(seed: 1)
+        let file = path("model.safetensors")
+        try ModelCheckpoint.save(source.stateDict, to: file)
+        try overwrite("layer6.conv2d_list.0.weight", element: 5, with: .nan, inFile: file)
+        let target = DeepLabV2(configuration, random: RandomStream(seed: 2))
+        let before = values(target.stateDict)
+        XCTAssertThrowsError(try ModelCheckpoint.load(target.stateDict, from: file)) {
+            guard case let .file(.nonFinite(path, tensor, element, _, value, writing))? = $0 as? CheckpointError else {
+                return XCTFail("wrong error \($0)")
+            }
+            XCTAssertEqual([path, tensor, value], [file, "layer6.conv2d_list.0.weight", "nan"])
+            XCTAssertEqual(element, 5)
+            XCTAssertFalse(writing)
+            XCTAssertTrue("\($0)".contains("\(file): tensor 'layer6.conv2d_list.0.weight' holds nan at element 5"), "\($0)")
+        }
+        XCTAssertEqual(values(target.stateDict), before)
+        // TRAIN.RESTORE_FROM reads through the same check.
+        try overwrite("layer6.conv2d_list.0.weight", element: 5, with: 1, inFile: file)
+        try overwrite("bn1.running_var", with: -.infinity, inFile: file)
+        XCTAssertThrowsError(try ModelCheckpoint.restore(target.stateDict, from: file)) {
+            XCTAssertTrue("\($0)".contains("'bn1.running_var' holds -inf at element 0"), "\($0)")
+        }
+    }
+
     /// Missing, unexpected and mis-shaped keys come in one error naming the file; nothing is loaded.
     func testStrictLoadListsEveryProblem() throws {
         let source = DeepLabV2(configuration, random: RandomStream(seed: 1))

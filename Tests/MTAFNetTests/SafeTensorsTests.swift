@@ -96,7 +96,7 @@ final class SafeTensorsTests: XCTestCase {
 
     func testReadsF64AndBF16AsFloat() throws {
         var data: [UInt8] = []
-        for value in [1.5, -0.1, 1e300] as [Double] {
+        for value in [1.5, -0.1, -3e38] as [Double] {
             data += (0..<8).map { UInt8(truncatingIfNeeded: value.bitPattern >> (8 * UInt64($0))) }
         }
         // BF16: the high 16 bits of the Float32 pattern.
@@ -106,9 +106,34 @@ final class SafeTensorsTests: XCTestCase {
         }
         let header = #"{"d":{"dtype":"F64","shape":[3],"data_offsets":[0,24]},"b":{"dtype":"BF16","shape":[3],"data_offsets":[24,30]}}"#
         let read = try parse(file(header: header, data: data))
-        XCTAssertEqual(try read.tensor("d").scalars, [1.5, Float(-0.1), .infinity])
+        XCTAssertEqual(try read.tensor("d").scalars, [1.5, Float(-0.1), Float(-3e38)])
         XCTAssertEqual(try read.tensor("b").scalars, [1.0, -2.5, 0.15625])
         XCTAssertEqual(read.names, ["d", "b"])
+    }
+
+    /// Float tensors are read only when every value is finite: NaN and ±Inf are refused, and so
+    /// is an F64 beyond Float32's range (it would become ±Inf); integers are not concerned.
+    func testNonFiniteValuesAreRefused() throws {
+        var data: [UInt8] = []
+        for value in [Float(1), .nan, -.infinity] { data += withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) }
+        data += withUnsafeBytes(of: (1e300 as Double).bitPattern.littleEndian, Array.init)
+        let header = #"{"f":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"d":{"dtype":"F64","shape":[1],"data_offsets":[12,20]}}"#
+        let read = try parse(file(header: header, data: data))
+        XCTAssertThrowsError(try read.tensor("f")) {
+            XCTAssertEqual($0 as? SafeTensorsError,
+                           .nonFinite(path: read.path, tensor: "f", element: 1, count: 3, value: "nan", writing: false))
+        }
+        XCTAssertThrowsError(try read.floats("d")) {
+            XCTAssertEqual($0 as? SafeTensorsError,
+                           .nonFinite(path: read.path, tensor: "d", element: 0, count: 1, value: "inf", writing: false))
+        }
+        let target = directory.appendingPathComponent("bad.safetensors").path
+        XCTAssertThrowsError(try SafeTensors.write(["ok": .f32(Tensor(shape: [1], values: [2])),
+                                                    "w": .f32(Tensor(shape: [2], values: [0, -.infinity]))], to: target)) {
+            XCTAssertEqual($0 as? SafeTensorsError,
+                           .nonFinite(path: target, tensor: "w", element: 1, count: 2, value: "-inf", writing: true))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target))
     }
 
     func testEmptyFileWithOnlyHeaderIsValid() throws {

@@ -70,4 +70,42 @@ final class TrainKillTests: XCTestCase {
         print("TrainKillTests: \(kills) runs killed with SIGKILL (newest snapshot after each: \(progress)), "
               + "resumed to an identical model_23")
     }
+
+    /// A fatal signal sent from outside (SIGSEGV) ends the run by that signal, after a line that
+    /// names the rank; before, the crash report was printed and training carried on to exit 0.
+    func testFatalSignalEndsTheRun() throws {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "build mtaf-mpi first (\(binary))")
+        let root = try makeTemporaryDirectory(self)
+        var options = SyntheticBenchmark.Options()
+        options.outputDirectory = root + "/data"
+        options.sourceImages = 6
+        options.targetTrainImages = 4
+        options.targetValImages = 1
+        options.size = ImageSize(width: 64, height: 32)
+        _ = try SyntheticBenchmark.generate(options)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["train", "--cfg", try writeConfig(root: root, snapshots: root + "/signal")]
+        // A file, not a pipe: a crash reporter that outlives the process must not block the read.
+        let errorsPath = root + "/stderr.txt"
+        XCTAssertTrue(FileManager.default.createFile(atPath: errorsPath, contents: nil))
+        let errors = try XCTUnwrap(FileHandle(forWritingAtPath: errorsPath))
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let store = SnapshotStore(directory: root + "/signal")
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, try store.latestComplete() == nil, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        XCTAssertTrue(process.isRunning, "the run ended before the signal")
+        kill(process.processIdentifier, SIGSEGV)
+        process.waitUntilExit()
+        try errors.close()
+        let output = try String(contentsOfFile: errorsPath, encoding: .utf8)
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal, output)
+        XCTAssertEqual(process.terminationStatus, SIGSEGV)
+        XCTAssertTrue(output.contains("mtaf-mpi: rank 0 of 1 on "), output)
+        XCTAssertTrue(output.contains(" got the fatal signal SIGSEGV (11): the rank ends, and the job fails"), output)
+    }
 }

@@ -159,17 +159,36 @@ final class TrainerTests: XCTestCase {
         let folder = snapshotFolder()
         XCTAssertThrowsError(try train(try config("SourceOnly", snapshots: folder,
                                                   overrides: ["TRAIN.LEARNING_RATE=1.0e+30", "TRAIN.EARLY_STOP=20"]))) { error in
-            guard case let .nonFiniteLoss(name, _, iteration, domain) = error as? TrainerError else {
+            guard case let .nonFiniteLoss(name, _, iteration, domain, restartPoint) = error as? TrainerError else {
                 return XCTFail("wrong error \(error)")
             }
             XCTAssertTrue(name.hasPrefix("loss_seg_src"))
             XCTAssertGreaterThan(iteration, 0)
             XCTAssertEqual(domain, "source batch")
             XCTAssertTrue("\(error)".contains("iteration \(iteration)"))
+            XCTAssertEqual(restartPoint, "no finite snapshot in \(folder)")
         }
         if let manifest = try SnapshotStore(directory: folder).latestComplete() {
             XCTAssertTrue(SnapshotStore(directory: folder).isComplete(manifest))
         }
+    }
+
+    /// The running statistics can overflow before the loss does (case 5): a snapshot holding a
+    /// non-finite tensor is not written, the run stops naming the tensor, and the stop names
+    /// the newest snapshot that is finite.
+    func testNonFiniteStatisticsStopTheRunBeforeTheSnapshot() throws {
+        let folder = snapshotFolder()
+        let trainer = Trainer(config: try config("SourceOnly", snapshots: folder), cluster: LocalCluster(), log: { _ in })
+        trainer.observers.append(RunningVariancePoisoner(iteration: 3))
+        XCTAssertThrowsError(try trainer.run()) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("model_4.safetensors"), message)
+            XCTAssertTrue(message.contains("'bn1.running_var' holds inf at element 0 of"), message)
+            XCTAssertTrue(message.contains("newest finite snapshot: \(folder)/model_2.safetensors"), message)
+        }
+        let store = SnapshotStore(directory: folder)
+        XCTAssertEqual(try store.latestComplete()?.iteration, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.path("model_4.safetensors")))
     }
 
     /// The discriminator halves its input five times: smaller inputs are refused up front.
@@ -184,6 +203,29 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try train(try config("SourceOnly", snapshots: snapshotFolder(),
                                                   overrides: ["TRAIN.RESTORE_FROM=/nonexistent/init.safetensors"]))) {
             XCTAssertEqual($0 as? TrainerError, .missingRestoreFile(key: "TRAIN.RESTORE_FROM", path: "/nonexistent/init.safetensors"))
+        }
+    }
+
+    /// Non-finite weights are refused wherever a checkpoint comes in (case 6): TRAIN.RESTORE_FROM,
+    /// --resume and TEST.RESTORE_FROM each fail naming the file and the tensor.
+    func testNonFiniteCheckpointsAreRefusedOnEveryLoad() throws {
+        let folder = snapshotFolder()
+        _ = try train(try config("SourceOnly", snapshots: folder, overrides: ["TRAIN.EARLY_STOP=3"]))
+        let snapshot = folder + "/model_2.safetensors"
+        try overwrite("bn1.running_var", element: 1, with: .nan, inFile: snapshot)
+        let expected = "\(snapshot): tensor 'bn1.running_var' holds nan at element 1 of"
+        XCTAssertThrowsError(try train(try config("SourceOnly", snapshots: snapshotFolder(),
+                                                  overrides: ["TRAIN.RESTORE_FROM=\(snapshot)"]))) {
+            XCTAssertTrue("\($0)".contains(expected), "\($0)")
+        }
+        XCTAssertThrowsError(try train(try config("SourceOnly", snapshots: folder), resume: true)) {
+            XCTAssertTrue("\($0)".contains(expected), "\($0)")
+        }
+        var single = try config("SourceOnly", snapshots: folder)
+        single.test.mode = "single"
+        single.test.restoreFrom = [snapshot]
+        XCTAssertThrowsError(try TestRunner(config: single, cluster: LocalCluster(), log: { _ in }).run()) {
+            XCTAssertTrue("\($0)".contains(expected), "\($0)")
         }
     }
 
@@ -217,5 +259,19 @@ final class TrainerTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/\(target)/all_res_tune.json"))
         }
         XCTAssertNotEqual(tuned.flatMap { $0.results.map(\.mIoU) }, evaluated.flatMap { $0.results.map(\.mIoU) })
+    }
+}
+
+/// Sets the segmenter's first BatchNorm running variance to +Inf after one iteration, as an
+/// overflowing running statistic would, while the losses stay finite.
+private final class RunningVariancePoisoner: TrainingObserver {
+    let iteration: Int
+
+    init(iteration: Int) { self.iteration = iteration }
+
+    func iterationDidFinish(_ iteration: Int, losses: IterationLosses, batch: TrainingBatch, state: TrainingState) throws {
+        guard iteration == self.iteration,
+              case let .floats(store, id)? = state.segmenter.stateDict.entry(forKey: "bn1.running_var")?.slot else { return }
+        store.withValues(id) { $0[0] = .infinity }
     }
 }

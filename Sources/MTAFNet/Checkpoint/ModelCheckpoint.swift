@@ -1,7 +1,9 @@
 // Model checkpoints: a model's whole state dict as one safetensors file whose tensor names are
 // the PyTorch state_dict keys (spec §2.10): F32 for parameters and running statistics, an I64
 // scalar (shape []) for every num_batches_tracked. Loading is strict and all-or-nothing: every
-// key is checked before any value is written, and all problems are reported in one error.
+// key is checked and every value read (and found finite) before any value is stored, and all key
+// problems are reported in one error. Saving and loading both refuse ±Inf and NaN
+// (`SafeTensorsError.nonFinite`, naming the file and tensor).
 // Sizes: E entries of `StateDict` (640 for DeepLab-v2 ResNet-101).
 
 import Foundation
@@ -107,7 +109,7 @@ public enum ModelCheckpoint {
             }
             let isCounter: Bool
             if case .counter = entry.slot { isCounter = true } else { isCounter = false }
-            let floatType = stored.dtype == .f32 || stored.dtype == .f64 || stored.dtype == .bf16
+            let floatType = stored.dtype.isFloat
             if stored.shape != entry.shape || floatType == isCounter {
                 mismatched.append(CheckpointError.BadKey(
                     key: fileKey, expected: describe(isCounter ? "I64" : "F32", entry.shape),
@@ -126,11 +128,15 @@ public enum ModelCheckpoint {
                                mismatched: mismatched.sorted { $0.key < $1.key })
         }
         do {
-            for (fileKey, entry) in matched {
+            // Every value is read (and found finite) before the first one is stored.
+            let floats = try matched.map { pair -> Tensor? in
+                if case .floats = pair.entry.slot { return try file.tensor(pair.file) }
+                return nil
+            }
+            for ((fileKey, entry), values) in zip(matched, floats) {
                 switch entry.slot {
                 case let .floats(store, id):
-                    let t = try file.tensor(fileKey)
-                    t.withUnsafeBufferPointer { src in
+                    values!.withUnsafeBufferPointer { src in
                         store.withValues(id) { dst in
                             for i in 0..<dst.count { dst[i] = src[i] }
                         }

@@ -30,6 +30,9 @@ public enum SafeTensors {
         case i64 = "I64"
         case u8 = "U8"
 
+        /// Whether the elements are floating-point (read with `SafeTensorsFile.tensor`).
+        public var isFloat: Bool { self == .f32 || self == .f64 || self == .bf16 }
+
         /// The size of one element in bytes.
         public var byteSize: Int {
             switch self {
@@ -106,7 +109,8 @@ public enum SafeTensors {
 
     /// Writes tensors atomically: to a temporary file in the same directory, fsync, rename over
     /// `path`, fsync the directory. Tensors are stored in name order; the header is space-padded
-    /// to a multiple of 8 bytes.
+    /// to a multiple of 8 bytes. A float tensor holding ±Inf or NaN is refused before anything
+    /// is written (`SafeTensorsError.nonFinite`).
     ///
     /// - Parameters:
     ///   - tensors: The tensors by name; names must be non-empty and not `__metadata__`.
@@ -116,6 +120,7 @@ public enum SafeTensors {
     @discardableResult
     public static func write(_ tensors: [String: Value], metadata: [String: String] = [:],
                              to path: String) throws -> UInt32 {
+        try checkFinite(tensors, path: path)
         let names = tensors.keys.sorted()
         var header = "{"
         var first = true

@@ -30,6 +30,9 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case valueOutOfRange(path: String, tensor: String)
     /// A tensor to write has values that do not match its shape, or a reserved or empty name.
     case badTensorToWrite(path: String, tensor: String, reason: String)
+    /// A float tensor holds ±Inf or NaN (`value` is the first such value, e.g. "inf", "nan").
+    /// `writing`: refused before anything was written; otherwise found while reading.
+    case nonFinite(path: String, tensor: String, element: Int, count: Int, value: String, writing: Bool)
 
     public var description: String {
         switch self {
@@ -61,6 +64,12 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
             return "\(path): tensor '\(tensor)' holds a value out of range for the requested type"
         case let .badTensorToWrite(path, tensor, reason):
             return "\(path): cannot write tensor '\(tensor)': \(reason)"
+        case let .nonFinite(path, tensor, element, count, value, writing):
+            let found = "tensor '\(tensor)' holds \(value) at element \(element) of \(count)"
+            return writing
+                ? "\(path): not written: \(found) (the weights or statistics diverged)"
+                : "\(path): \(found): the weights come from a run that diverged, or the file is damaged; "
+                    + "use an earlier snapshot"
         }
     }
 }

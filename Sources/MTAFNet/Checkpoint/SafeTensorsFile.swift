@@ -92,13 +92,16 @@ public struct SafeTensorsFile {
         return entry
     }
 
-    /// A floating-point tensor (F32, F64 or BF16) as Float32.
+    /// A floating-point tensor (F32, F64 or BF16) as Float32. Every float a checkpoint load
+    /// reads comes through here, so this is where non-finite values are refused.
     ///
     /// - Parameter name: The tensor's name.
     /// - Returns: A new tensor with the stored shape; F64 values are rounded to nearest Float32.
+    /// - Throws: `SafeTensorsError.nonFinite` naming the file and tensor when a value is ±Inf or
+    ///   NaN (an F64 beyond Float32's range included).
     public func tensor(_ name: String) throws -> Tensor {
         let entry = try self.entry(name)
-        guard entry.dtype == .f32 || entry.dtype == .f64 || entry.dtype == .bf16 else {
+        guard entry.dtype.isFloat else {
             throw SafeTensorsError.wrongDType(path: path, tensor: name, dtype: entry.dtype.rawValue, wanted: "Float32")
         }
         let result = Tensor(shape: entry.shape)
@@ -123,6 +126,10 @@ public struct SafeTensorsFile {
                     break
                 }
             }
+        }
+        if let bad = result.withUnsafeBufferPointer({ SafeTensors.firstNonFinite($0) }) {
+            throw SafeTensorsError.nonFinite(path: path, tensor: name, element: bad.index, count: entry.count,
+                                             value: "\(bad.value)", writing: false)
         }
         return result
     }

@@ -81,6 +81,22 @@ public struct SnapshotStore: Sendable {
     /// The newest usable snapshot; nil when there is none. Newer unusable ones are skipped.
     public func latestComplete() throws -> SnapshotManifest? { scan().newest }
 
+    /// The newest usable snapshot whose every float tensor reads back finite; nil when there is
+    /// none. Reads whole snapshots: meant for a run that stops because its values diverged.
+    public func newestFinite() -> SnapshotManifest? {
+        for iteration in manifestIterations() {
+            guard let manifest = try? readManifest(iteration: iteration), problem(with: manifest) == nil else { continue }
+            let finite = manifest.files.allSatisfy { record in
+                guard let file = try? SafeTensors.read(contentsOf: path(record.name)) else { return false }
+                return file.names.allSatisfy { name in
+                    file.entries[name]!.dtype.isFloat ? (try? file.tensor(name)) != nil : true
+                }
+            }
+            if finite { return manifest }
+        }
+        return nil
+    }
+
     /// The iterations that have a manifest file, newest first.
     private func manifestIterations() -> [Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

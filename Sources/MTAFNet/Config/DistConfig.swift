@@ -1,5 +1,7 @@
 // DistConfig: our `DIST` section: how ranks share the work (architecture §3).
 
+import Distributed
+
 /// The `DIST` section of `MTAFConfig` (ours; architecture §3).
 public struct DistConfig: Equatable, Sendable {
     /// `SOURCE_MODE`: 'replicate' (every rank runs the same source batch; with one rank per
@@ -11,6 +13,10 @@ public struct DistConfig: Equatable, Sendable {
     public var bucketMB = 4.0
     /// `CHECKED_COLLECTIVES`: verify every collective's arguments across ranks (slow; debugging).
     public var checkedCollectives = false
+    /// `TIMEOUT_S`: seconds a rank waits in one collective before it aborts the job, naming the
+    /// ranks that did not arrive (six times as long around setup and the first iteration,
+    /// snapshots and evaluation); 0 waits forever.
+    public var timeoutS = CollectiveTimeout.defaultSeconds
 
     public init() {}
 }

@@ -83,6 +83,7 @@ extension MTAFConfig {
             .int("DIST.THREADS_PER_RANK", \.dist.threadsPerRank),
             .float("DIST.BUCKET_MB", \.dist.bucketMB),
             .bool("DIST.CHECKED_COLLECTIVES", \.dist.checkedCollectives),
+            .float("DIST.TIMEOUT_S", \.dist.timeoutS),
 
             .int("LOG.EVERY", \.log.every),
             .bool("LOG.TENSORBOARD", \.log.tensorboard),

@@ -153,6 +153,9 @@ extension MTAFConfig {
             throw invalid("DIST.SOURCE_MODE", "use replicate or shard")
         }
         if !(dist.bucketMB.isFinite && dist.bucketMB > 0) { throw invalid("DIST.BUCKET_MB", "must be a positive number") }
+        if !(dist.timeoutS.isFinite && dist.timeoutS >= 0) {
+            throw invalid("DIST.TIMEOUT_S", "give the seconds a collective may wait (0: no limit)")
+        }
     }
 
     /// `a/b` without doubling a slash (upstream `osp.join`).

@@ -7,19 +7,24 @@ extension MTAFConfig {
     /// The file name of the effective configuration next to the snapshots (upstream's).
     public static let effectiveConfigName = "train_cfg.yml"
 
+    /// Every key's full path (e.g. `TRAIN.MODEL`) and its value in YAML flow style, in writing order.
+    public var keyValues: [(key: String, value: String)] {
+        Self.fields.map { ($0.path, YAMLWriter.flow($0.get(self))) }
+    }
+
     /// Every key as YAML: top-level keys, then the TRAIN, TEST, DIST and LOG sections, in
     /// `keyPaths` order; lists in flow style.
     public var yamlText: String {
         var lines = ["# Effective mtaf-swift configuration (spec §6); load it with --cfg."]
         var currentSection = ""
-        for field in Self.fields {
+        for (field, entry) in zip(Self.fields, keyValues) {
             let section = field.section
             if section != currentSection {
                 lines.append("\(section):")
                 currentSection = section
             }
             let indent = section.isEmpty ? "" : "  "
-            lines.append("\(indent)\(field.key): \(YAMLWriter.flow(field.get(self)))")
+            lines.append("\(indent)\(field.key): \(entry.value)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -39,7 +39,7 @@ enum ReplicaCheck {
     }
 
     private static func segmenterHash(_ state: TrainingState) -> UInt64 {
-        var hash = FNV()
+        var hash = FNV1a()
         state.segmenter.parameters.withFlatValues { hash.add($0) }
         state.segmenter.buffers.withFlatValues { hash.add($0) }
         for layer in state.segmenter.batchNormLayers { hash.add(UInt64(bitPattern: layer.numBatchesTracked)) }
@@ -48,30 +48,24 @@ enum ReplicaCheck {
     }
 
     private static func discriminatorHash(_ slot: TrainedDiscriminator) -> UInt64 {
-        var hash = FNV()
+        var hash = FNV1a()
         slot.model.parameters.withFlatValues { hash.add($0) }
         hash.add(slot.optimizer.exportState())
         return hash.value
     }
+}
 
-    /// FNV-1a over 64-bit words.
-    private struct FNV {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+private extension FNV1a {
+    /// Adds every value's bit pattern, one word each.
+    mutating func add(_ floats: UnsafeMutableBufferPointer<Float>) {
+        for x in floats { add(UInt64(x.bitPattern)) }
+    }
 
-        mutating func add(_ word: UInt64) {
-            value ^= word
-            value = value &* 0x100_0000_01b3
+    /// Adds an optimizer's tensors (bit patterns) and counters.
+    mutating func add(_ state: OptimizerState) {
+        for tensor in state.tensors {
+            for x in tensor.values { add(UInt64(x.bitPattern)) }
         }
-
-        mutating func add(_ floats: UnsafeMutableBufferPointer<Float>) {
-            for x in floats { add(UInt64(x.bitPattern)) }
-        }
-
-        mutating func add(_ state: OptimizerState) {
-            for tensor in state.tensors {
-                for x in tensor.values { add(UInt64(x.bitPattern)) }
-            }
-            for counter in state.counters { add(UInt64(bitPattern: Int64(counter.value))) }
-        }
+        for counter in state.counters { add(UInt64(bitPattern: Int64(counter.value))) }
     }
 }

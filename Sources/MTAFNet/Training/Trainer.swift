@@ -54,23 +54,29 @@ public struct TrainingSummary: Sendable {
 
 /// Why a run stopped with an error that is not a file or config problem.
 public enum TrainerError: Error, CustomStringConvertible, Equatable {
-    case nonFiniteLoss(name: String, value: Double, iteration: Int, domain: String)
+    /// A loss went ±Inf or NaN; `restartPoint` names the newest finite snapshot (or says there is none).
+    case nonFiniteLoss(name: String, value: Double, iteration: Int, domain: String, restartPoint: String)
+    /// Snapshot `iteration` was not written because a tensor of the state is ±Inf or NaN (`reason`
+    /// names the file and tensor) while the losses were still finite.
+    case nonFiniteState(iteration: Int, reason: String, restartPoint: String)
     case missingRestoreFile(key: String, path: String)
     case inputTooSmall(key: String, size: [Int], minimum: Int)
     case lockRefusedOnRoot(directory: String)
 
     public var description: String {
+        let advice = "look for the cause, e.g. bad input data or too high a learning rate; --resume continues only "
+            + "with the same training settings, so a changed learning rate starts a new run or needs a new EXP_NAME"
         switch self {
-        case let .nonFiniteLoss(name, value, iteration, domain):
-            "\(name) is \(value) at iteration \(iteration) (\(domain)); training stopped, the last snapshot is intact "
-                + "(look for the cause, e.g. bad input data or too high a learning rate; --resume continues only with "
-                + "the same training settings, so a changed learning rate starts a new run or needs a new EXP_NAME)"
+        case let .nonFiniteLoss(name, value, iteration, domain, restartPoint):
+            return "\(name) is \(value) at iteration \(iteration) (\(domain)); training stopped; \(restartPoint) (\(advice))"
+        case let .nonFiniteState(iteration, reason, restartPoint):
+            return "snapshot \(iteration) refused: \(reason); training stopped; \(restartPoint) (\(advice))"
         case let .missingRestoreFile(key, path):
-            "\(key): \(path) does not exist (an empty value starts from the model's own initialization)"
+            return "\(key): \(path) does not exist (an empty value starts from the model's own initialization)"
         case let .inputTooSmall(key, size, minimum):
-            "\(key) is \(size): the discriminator halves its input five times (spec §3), so each side needs at least \(minimum) pixels"
+            return "\(key) is \(size): the discriminator halves its input five times (spec §3), so each side needs at least \(minimum) pixels"
         case let .lockRefusedOnRoot(directory):
-            "rank 0 could not take the lock of the snapshot folder \(directory) (rank 0's message says why)"
+            return "rank 0 could not take the lock of the snapshot folder \(directory) (rank 0's message says why)"
         }
     }
 }
@@ -100,8 +106,9 @@ public final class Trainer {
 
     /// A hash of the configuration fields that shape the trained model. Keys that may change
     /// between a run and its resumption (EARLY_STOP, SAVE_PRED_EVERY, logging, threads, gradient
-    /// bucket size, checked collectives, the TEST section) and where the run lives (EXP_NAME,
-    /// the EXP_ROOT folders, SNAPSHOT_DIR: a moved snapshot folder resumes) are left out.
+    /// bucket size, checked collectives, the collective timeout, the TEST section) and where the
+    /// run lives (EXP_NAME, the EXP_ROOT folders, SNAPSHOT_DIR: a moved snapshot folder resumes)
+    /// are left out.
     public static func configHash(_ config: MTAFConfig) -> String {
         var shaping = config
         shaping.train.earlyStop = 0
@@ -115,13 +122,9 @@ public final class Trainer {
         shaping.dist.threadsPerRank = 0
         shaping.dist.bucketMB = DistConfig().bucketMB
         shaping.dist.checkedCollectives = DistConfig().checkedCollectives
+        shaping.dist.timeoutS = DistConfig().timeoutS
         shaping.test = TestConfig()
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in shaping.yamlText.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
+        return String(FNV1a.hash(shaping.yamlText), radix: 16)
     }
 
     /// The rank layout of a distributed run, or the reason the world cannot run this config
@@ -155,6 +158,11 @@ public final class Trainer {
     }
 
     private func runLoop() throws -> TrainingSummary {
+        // Ranks set up at their own pace (data lists, restore) and the first iteration warms up:
+        // collectives get the long allowance until the first iteration ends, and again around
+        // each snapshot (rank zero writes the files while the others wait).
+        cluster.timeout.long = true
+        defer { cluster.timeout.long = false }
         let layout = try Self.layout(for: config, worldSize: cluster.size)
         if config.dist.checkedCollectives, let world = cluster.world as? Communicator { world.checked = true }
         let store = SnapshotStore(directory: config.train.snapshotDir)
@@ -223,9 +231,18 @@ public final class Trainer {
         var stoppedBy: Int32?
         // Writes snapshot `iteration` (the state after it ran) on every rank and checks the replicas.
         func saveSnapshot(_ iteration: Int) throws {
-            try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
-                                        configHash: hash, notes: ["targets": config.targets.joined(separator: ",")],
-                                        placement: synchronization.placement, world: synchronization.world)
+            // Gathering and writing a snapshot may keep ranks waiting longer than an iteration.
+            cluster.timeout.long = true
+            defer { cluster.timeout.long = false }
+            do {
+                try TrainingCheckpoint.save(state, iteration: iteration, counters: data.positions, to: store,
+                                            configHash: hash, notes: ["targets": config.targets.joined(separator: ",")],
+                                            placement: synchronization.placement, world: synchronization.world)
+            } catch let error as SafeTensorsError {
+                guard case .nonFinite = error else { throw error }
+                throw TrainerError.nonFiniteState(iteration: iteration, reason: "\(error)",
+                                                  restartPoint: Self.restartPoint(store))
+            }
             snapshots.append(iteration)
             if options.progressBar { log0("") }
             if let placement = synchronization.placement, let world = synchronization.world {
@@ -250,7 +267,8 @@ public final class Trainer {
             let losses = try framework.trainIteration(on: batch)
             if let bad = losses.firstNonFinite {
                 throw TrainerError.nonFiniteLoss(name: bad.name, value: bad.value, iteration: iteration,
-                                                 domain: Self.domain(ofLoss: bad.name))
+                                                 domain: Self.domain(ofLoss: bad.name),
+                                                 restartPoint: Self.restartPoint(store))
             }
             let seconds = Date().timeIntervalSince(iterationStart)
             try lossLog?.append(iteration: iteration, losses: losses, seconds: seconds)
@@ -263,6 +281,7 @@ public final class Trainer {
             }
             let periodic = iteration % config.train.savePredEvery == 0 && iteration != 0
             if periodic || iteration == end - 1 { try saveSnapshot(iteration) }
+            cluster.timeout.long = false  // the first iteration is over
         }
         for observer in observers { try observer.trainingDidFinish() }
         if cluster.size > 1 {
@@ -325,6 +344,12 @@ public final class Trainer {
         try cluster.world.broadcast(&iteration, root: 0)
         guard iteration[0] >= 0 else { return nil }
         return try newest ?? store.readManifest(iteration: Int(iteration[0]))
+    }
+
+    /// Where a diverged run can restart: the newest snapshot that reads back finite.
+    static func restartPoint(_ store: SnapshotStore) -> String {
+        guard let manifest = store.newestFinite() else { return "no finite snapshot in \(store.directory)" }
+        return "newest finite snapshot: " + store.path(TrainingCheckpoint.modelStem(manifest.iteration) + ".safetensors")
     }
 
     /// Which data a loss comes from, for error messages.

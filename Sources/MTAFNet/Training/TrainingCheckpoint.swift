@@ -33,6 +33,8 @@ public enum TrainingCheckpoint {
     /// discriminator's weights and Adam state come from its group's leader and each rank's
     /// loader positions from that rank, gathered to rank zero, which writes the same files as
     /// one process, then the manifest last; a barrier ends the call on every rank.
+    ///
+    /// - Throws: `SafeTensorsError.nonFinite` (nothing written) when a tensor holds ±Inf or NaN.
     public static func save(_ state: TrainingState, iteration: Int, counters: [String: Int],
                             to store: SnapshotStore, configHash: String,
                             notes: [String: String] = [:], placement: TrainingPlacement? = nil,
@@ -51,6 +53,9 @@ public enum TrainingCheckpoint {
                 return
             }
         }
+        // Every file is checked before the first is written: a diverged state leaves no part of
+        // its snapshot behind.
+        for file in contents { try SafeTensors.checkFinite(file.tensors, path: store.path(file.stem + ".safetensors")) }
         var files: [SnapshotManifest.FileRecord] = []
         do {
             for file in contents { files.append(try store.writeFile(stem: file.stem, tensors: file.tensors)) }
