@@ -1,8 +1,8 @@
 // How a rank waits in a collective. Open MPI's blocking collectives busy-poll: a rank that waits
 // for a stopped or wedged peer spins at 100 % CPU forever. Here every collective starts
-// nonblocking and completes in `complete`: MPI_Testall, spinning only for the first few polls
-// (fast collectives stay fast), then sleeping between polls with a backoff up to 1 ms, and
-// giving up after the timeout. A rank that gives up asks the other members, over a duplicate of
+// nonblocking and completes in `complete`: MPI_Testall, polling without sleeping for the first
+// 0.2 s (collectives and large transfers stay fast), then sleeping between polls with a backoff up
+// to 1 ms, and giving up after the timeout. A rank that gives up asks the other members, over a duplicate of
 // the world, which collective they wait in (ranks answer such queries while they wait), and
 // aborts the job naming the collective and the ranks that did not arrive.
 
@@ -17,6 +17,9 @@ func monotonicSeconds() -> Double {
 }
 
 extension Communicator {
+    /// How long `complete` polls without sleeping.
+    static let spinSeconds = 0.2
+
     /// Waits until every request completed, sleeping between polls; aborts the job when this
     /// takes longer than `timeout.limit`.
     ///
@@ -28,11 +31,16 @@ extension Communicator {
         timeout.waiting = (id, sequence)
         defer { timeout.waiting = nil }
         let start = monotonicSeconds()
-        var polls = 0
         var pause: UInt32 = 1
         while try !MPICalls.testAll(&pending, rank: rank) {
-            polls += 1
-            guard polls > 100 else { continue }
+            // Open MPI moves a large message only inside MPI calls (no progress thread): for the
+            // first `spinSeconds` poll without sleeping (yielding the core to anyone who needs
+            // it), so that a gradient allreduce of hundreds of MB over TCP is not paced by our
+            // sleeps; only a wait longer than that is a wait for a late rank, polled with backoff.
+            if monotonicSeconds() - start < Self.spinSeconds {
+                sched_yield()
+                continue
+            }
             try answerQueries()
             let waited = monotonicSeconds() - start
             if waited > timeout.limit { giveUp(call, waited: waited) }

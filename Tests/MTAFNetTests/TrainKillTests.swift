@@ -17,15 +17,8 @@ final class TrainKillTests: XCTestCase {
     }
 
     func testKilledRunsResumeToTheSameResult() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: TrainProcess.binary), "build mtaf-mpi first (\(TrainProcess.binary))")
         let root = try makeTemporaryDirectory(self)
-        var options = SyntheticBenchmark.Options()
-        options.outputDirectory = root + "/data"
-        options.sourceImages = 6
-        options.targetTrainImages = 4
-        options.targetValImages = 1
-        options.size = ImageSize(width: 64, height: 32)
-        _ = try SyntheticBenchmark.generate(options)
+        try TrainProcess.prepare(root: root)
 
         let reference = try start(try TrainProcess.writeMDisConfig(name: "kill", savePredEvery: 2, root: root, snapshots: root + "/reference"), resume: false)
         reference.waitUntilExit()
@@ -74,18 +67,11 @@ final class TrainKillTests: XCTestCase {
     /// A fatal signal sent from outside (SIGSEGV) ends the run by that signal, after a line that
     /// names the rank; before, the crash report was printed and training carried on to exit 0.
     func testFatalSignalEndsTheRun() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "build mtaf-mpi first (\(binary))")
         let root = try makeTemporaryDirectory(self)
-        var options = SyntheticBenchmark.Options()
-        options.outputDirectory = root + "/data"
-        options.sourceImages = 6
-        options.targetTrainImages = 4
-        options.targetValImages = 1
-        options.size = ImageSize(width: 64, height: 32)
-        _ = try SyntheticBenchmark.generate(options)
+        try TrainProcess.prepare(root: root)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["train", "--cfg", try writeConfig(root: root, snapshots: root + "/signal")]
+        process.executableURL = URL(fileURLWithPath: TrainProcess.binary)
+        process.arguments = ["train", "--cfg", try TrainProcess.writeMDisConfig(name: "kill", savePredEvery: 2, root: root, snapshots: root + "/signal")]
         // A file, not a pipe: a crash reporter that outlives the process must not block the read.
         let errorsPath = root + "/stderr.txt"
         XCTAssertTrue(FileManager.default.createFile(atPath: errorsPath, contents: nil))

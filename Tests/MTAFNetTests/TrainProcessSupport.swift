@@ -1,4 +1,5 @@
 import Foundation
+@testable import MTAFNet
 
 /// What the tests that run `mtaf-mpi train` as a process share: the binary and a tiny MDis run.
 enum TrainProcess {
@@ -6,6 +7,21 @@ enum TrainProcess {
     static var binary: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("mtaf-mpi").path
+    }
+
+    /// Checks the binary exists and writes a small synthetic benchmark (6 source images, 4 train
+    /// and 1 val image per target, 64×32) into `root/data`.
+    static func prepare(root: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary, "reason": "build mtaf-mpi first"])
+        }
+        var options = SyntheticBenchmark.Options()
+        options.outputDirectory = root + "/data"
+        options.sourceImages = 6
+        options.targetTrainImages = 4
+        options.targetValImages = 1
+        options.size = ImageSize(width: 64, height: 32)
+        _ = try SyntheticBenchmark.generate(options)
     }
 
     /// Writes `<snapshots>.yml`: MDis on two targets of the synthetic data under `root/data`, width

@@ -30,16 +30,6 @@ final class TrainSignalTests: XCTestCase {
         }
     }
 
-    private func generateData(_ root: String) throws {
-        var options = SyntheticBenchmark.Options()
-        options.outputDirectory = root + "/data"
-        options.sourceImages = 6
-        options.targetTrainImages = 4
-        options.targetValImages = 1
-        options.size = ImageSize(width: 64, height: 32)
-        _ = try SyntheticBenchmark.generate(options)
-    }
-
     /// Every tensor of snapshot 23 in the two folders, bit for bit (counters included).
     private func assertFinalSnapshotsIdentical(_ a: String, _ b: String) throws {
         let manifest = try SnapshotStore(directory: a).readManifest(iteration: 23)
@@ -59,9 +49,8 @@ final class TrainSignalTests: XCTestCase {
     }
 
     func testStoppedRunsResumeToTheSameResult() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: TrainProcess.binary), "build mtaf-mpi first (\(TrainProcess.binary))")
         let root = try makeTemporaryDirectory(self)
-        try generateData(root)
+        try TrainProcess.prepare(root: root)
         let reference = try start(try TrainProcess.writeMDisConfig(name: "signals", savePredEvery: 10, root: root, snapshots: root + "/reference"), resume: false,
                                   errors: root + "/reference.err")
         reference.waitUntilExit()
