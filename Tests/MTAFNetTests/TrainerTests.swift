@@ -213,6 +213,13 @@ final class TrainerTests: XCTestCase {
         _ = try train(try config("SourceOnly", snapshots: folder, overrides: ["TRAIN.EARLY_STOP=3"]))
         let snapshot = folder + "/model_2.safetensors"
         try overwrite("bn1.running_var", element: 1, with: .nan, inFile: snapshot)
+        // Without its checksums (a manifest of an older version) the damaged snapshot is not
+        // skipped on resume, so the values themselves must be refused.
+        let manifestPath = folder + "/model_2.manifest.json"
+        var manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
+                                     as? [String: Any])
+        manifest["files"] = (manifest["files"] as? [[String: Any]])?.map { $0.filter { $0.key != "crc32c" } }
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
         let expected = "\(snapshot): tensor 'bn1.running_var' holds nan at element 1 of"
         XCTAssertThrowsError(try train(try config("SourceOnly", snapshots: snapshotFolder(),
                                                   overrides: ["TRAIN.RESTORE_FROM=\(snapshot)"]))) {
