@@ -546,7 +546,8 @@ static struct {
     unsigned long generation;      // bumped per job
     unsigned long spawn_generation; // the generation a thread created now starts from
     const gemm_job *job;
-    int parts;                     // threads taking part in the job
+    int parts;                     // threads taking part in the job: read from here, not from
+                                   // the job, by a thread that wakes after the job has ended
     int pending;                   // pool threads still working on the job
     pid_t tids[MAX_THREADS];       // kernel thread ids of the pool threads (0: not known yet)
     int away_from;                 // the CPU the pool threads are kept off (-1: none)

@@ -122,10 +122,7 @@ enum BenchModel {
             note("training step")
             result.step_s = BenchTiming.minMs(reps: reps) {
                 model.parameters.zeroGradients()
-                let (aux, main) = model.forward(input, training: true)
-                let gradMain = lossGradient(main, labels: labels, weight: 1, height: height, width: width)
-                let gradAux = aux.map { lossGradient($0, labels: labels, weight: 0.1, height: height, width: width) }
-                model.backward(gradAux: gradAux, gradMain: gradMain)
+                trainingStep(model, input: input, labels: labels)
             } / 1000
         }
         if measures.contains(.eval) {
@@ -141,6 +138,16 @@ enum BenchModel {
         }
         result.peak_rss_mib = BenchMemory.peakRSSMiB()
         return result
+    }
+
+    /// The measured training step without zeroing: forward in training mode, CE(up(main)) +
+    /// 0.1·CE(up(aux)) at the input size, backward into the parameter gradients.
+    static func trainingStep(_ model: DeepLabV2, input: Tensor, labels: [Int32]) {
+        let (height, width) = (input.shape[2], input.shape[3])
+        let (aux, main) = model.forward(input, training: true)
+        let gradMain = lossGradient(main, labels: labels, weight: 1, height: height, width: width)
+        let gradAux = aux.map { lossGradient($0, labels: labels, weight: 0.1, height: height, width: width) }
+        model.backward(gradAux: gradAux, gradMain: gradMain)
     }
 
     /// weight · dCE(up(logits))/dlogits, up = bilinear (align_corners) to height×width.

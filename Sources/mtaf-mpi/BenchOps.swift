@@ -54,7 +54,7 @@ enum BenchOps {
         var transA: Bool, transB: Bool
         var m: Int, n: Int, k: Int
         var role: String
-        var label: String { "\(transA ? "T" : "N")\(transB ? "T" : "N") \(m)x\(n)x\(k)" }
+        var label: String { GEMMShape(transA: transA, transB: transB, m: m, n: n, k: k).description }
     }
 
     /// The square reference and the GEMMs of the largest convolutions of DeepLab-v2 R-101 at

@@ -62,12 +62,7 @@ enum BenchPlan {
         let input = Tensor(shape: [1, 3, size.height, size.width])
         random.fillNormal(input, mean: 0, std: 60)
         let labels = (0..<(size.height * size.width)).map { _ in Int32(random.nextInt(below: configuration.classes)) }
-        let shapes = GEMMShapes.record {
-            let (aux, main) = model.forward(input, training: true)
-            let gradMain = BenchModel.lossGradient(main, labels: labels, weight: 1, height: size.height, width: size.width)
-            let gradAux = aux.map { BenchModel.lossGradient($0, labels: labels, weight: 0.1, height: size.height, width: size.width) }
-            model.backward(gradAux: gradAux, gradMain: gradMain)
-        }
+        let shapes = GEMMShapes.record { BenchModel.trainingStep(model, input: input, labels: labels) }
         return shapes.sorted { ($0.key.description, $0.value) < ($1.key.description, $1.value) }
     }
 
