@@ -10,12 +10,6 @@
 import Glibc
 #endif
 
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
-
 extension Communicator {
     /// How long `complete` polls without sleeping.
     static let spinSeconds = 0.2
@@ -30,19 +24,19 @@ extension Communicator {
         if try MPICalls.testAll(&pending, rank: rank) { return }
         timeout.waiting = (id, sequence)
         defer { timeout.waiting = nil }
-        let start = monotonicSeconds()
+        let start = MonotonicClock.seconds()
         var pause: UInt32 = 1
         while try !MPICalls.testAll(&pending, rank: rank) {
             // Open MPI moves a large message only inside MPI calls (no progress thread): for the
             // first `spinSeconds` poll without sleeping (yielding the core to anyone who needs
             // it), so that a gradient allreduce of hundreds of MB over TCP is not paced by our
             // sleeps; only a wait longer than that is a wait for a late rank, polled with backoff.
-            if monotonicSeconds() - start < Self.spinSeconds {
+            if MonotonicClock.seconds() - start < Self.spinSeconds {
                 sched_yield()
                 continue
             }
             try answerQueries()
-            let waited = monotonicSeconds() - start
+            let waited = MonotonicClock.seconds() - start
             if waited > timeout.limit { giveUp(call, waited: waited) }
             usleep(pause)
             pause = min(pause * 2, 1000)
@@ -80,8 +74,8 @@ extension Communicator {
                                                     source: Int32(peer), tag: CollectiveTimeout.replyTag,
                                                     type: MPIScalarKind.int64.handle, comm: control, rank: rank))
             }
-            let deadline = monotonicSeconds() + CollectiveTimeout.answerSeconds
-            while monotonicSeconds() < deadline {
+            let deadline = MonotonicClock.seconds() + CollectiveTimeout.answerSeconds
+            while MonotonicClock.seconds() < deadline {
                 try? answerQueries()
                 for i in receives.indices where receives[i] != nil {
                     var one = [receives[i]]

@@ -2,6 +2,8 @@
 // map exchange, the loss gather and the stop agreement at each iteration boundary (architecture
 // §5.5: the communication share of a step).
 
+import Distributed
+
 /// Accumulated seconds per communication kind, shared by the synchronizers of one run.
 public final class CommunicationTime {
     /// Seconds per kind ("gradients", "batchnorm", "exchange", "losses", "stop").
