@@ -8,6 +8,9 @@ public enum MPIError: Error, CustomStringConvertible, Equatable {
     case invalidArgument(call: String, rank: Int, details: String)
     /// MPI was used before `MPIRuntime.initialize()` or after `finalize()`.
     case lifecycle(String)
+    /// The job is ending (another rank failed or a wait timed out) while this rank was in a
+    /// collective of a thread world (`ThreadWorld`).
+    case aborted(call: String, rank: Int, details: String)
 
     public var description: String {
         switch self {
@@ -19,6 +22,8 @@ public enum MPIError: Error, CustomStringConvertible, Equatable {
             "\(call) on rank \(rank): \(details)"
         case let .lifecycle(message):
             "MPI: \(message)"
+        case let .aborted(call, rank, details):
+            "\(call) on rank \(rank): the job is ending: \(details)"
         }
     }
 }

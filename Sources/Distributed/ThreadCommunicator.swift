@@ -1,0 +1,226 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One rank of a `ThreadWorld`: MPI's collective semantics between threads, so that distributed
+/// code runs under XCTest with N ranks in one process (architecture §3.5). Always checked: ranks
+/// that disagree on a collective's call, element type, counts, operator or root all throw
+/// `MPIError.mismatch` (with MPI's call names and the same details as `Communicator`'s checked
+/// mode), and nobody is left waiting. Reductions combine the ranks' values in rank order,
+/// ((r0 ∘ r1) ∘ r2) ∘ …, on every rank; `startAllreduce` completes before it returns.
+public final class ThreadCommunicator: Collectives, @unchecked Sendable {
+    let group: ThreadGroup
+    public let rank: Int
+
+    init(group: ThreadGroup, rank: Int) {
+        self.group = group
+        self.rank = rank
+    }
+
+    public var size: Int { group.size }
+
+    public func barrier() throws {
+        _ = try group.meet(rank: rank, call: "MPI_Barrier")
+    }
+
+    public func broadcast<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws {
+        try checkRoot(root, "MPI_Bcast")
+        let values: [T] = rank == root ? Array(buffer) : []
+        let result = try collective("MPI_Bcast", T.self, count: buffer.count, root: root, values: values) { all in all[root] }
+        copy(result, into: buffer)
+    }
+
+    public func allreduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOp) throws {
+        let result = try reduced("MPI_Allreduce", Array(buffer), op: op, root: nil)
+        copy(result, into: buffer)
+    }
+
+    public func allreduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>,
+                                        op: ReduceOp) throws {
+        try checkReceive(recv.count, send.count, "MPI_Allreduce")
+        copy(try reduced("MPI_Allreduce", Array(send), op: op, root: nil), into: recv)
+    }
+
+    public func reduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>?,
+                                     op: ReduceOp, root: Int) throws {
+        try checkRoot(root, "MPI_Reduce")
+        if rank == root {
+            guard let recv else {
+                throw MPIError.invalidArgument(call: "MPI_Reduce", rank: rank, details: "the root needs a receive buffer")
+            }
+            try checkReceive(recv.count, send.count, "MPI_Reduce")
+        }
+        let result = try reduced("MPI_Reduce", Array(send), op: op, root: root)
+        if rank == root, let recv { copy(result, into: recv) }
+    }
+
+    public func allgather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>,
+                                        into recv: UnsafeMutableBufferPointer<T>) throws {
+        try checkReceive(recv.count, send.count * size, "MPI_Allgather")
+        let result = try collective("MPI_Allgather", T.self, count: send.count, values: Array(send)) { $0.flatMap { $0 } }
+        copy(result, into: recv)
+    }
+
+    public func allgatherv<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>,
+                                         counts: [Int]) throws {
+        guard counts.count == size, counts[rank] == send.count, counts.allSatisfy({ $0 >= 0 }) else {
+            throw MPIError.invalidArgument(call: "MPI_Allgatherv", rank: rank,
+                                           details: "counts \(counts) do not give this rank's \(send.count) elements")
+        }
+        try checkReceive(recv.count, counts.reduce(0, +), "MPI_Allgatherv")
+        let deposit = ThreadDeposit(call: "MPI_Allgatherv", kind: T.mpiKind, counts: counts, values: Array(send))
+        let result = try group.exchange(rank: rank, deposit) { all, _ -> [T] in
+            if all.contains(where: { $0.kind != all[0].kind || $0.counts != all[0].counts || $0.call != all[0].call }) {
+                let details = all.enumerated().map { "rank \($0.offset): \($0.element.call) \($0.element.kind) counts \($0.element.counts)" }
+                throw MPIError.mismatch(call: "MPI_Allgatherv", rank: rank, details: details.joined(separator: "; "))
+            }
+            return all.flatMap { $0.values as! [T] }
+        }
+        copy(result, into: recv)
+    }
+
+    public func alltoallv<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, sendCounts: [Int],
+                                        into recv: UnsafeMutableBufferPointer<T>, recvCounts: [Int]) throws {
+        guard sendCounts.count == size, recvCounts.count == size, send.count >= sendCounts.reduce(0, +),
+              (sendCounts + recvCounts).allSatisfy({ $0 >= 0 }) else {
+            throw MPIError.invalidArgument(call: "MPI_Alltoallv", rank: rank,
+                                           details: "send counts \(sendCounts) and receive counts \(recvCounts) do not fit")
+        }
+        try checkReceive(recv.count, recvCounts.reduce(0, +), "MPI_Alltoallv")
+        let deposit = ThreadDeposit(call: "MPI_Alltoallv", kind: T.mpiKind, counts: sendCounts + recvCounts,
+                                    values: Array(send.prefix(sendCounts.reduce(0, +))))
+        let result = try group.exchange(rank: rank, deposit) { all, _ -> [T] in
+            var problems: [String] = []
+            for i in 0 ..< size {
+                if all[i].call != "MPI_Alltoallv" || all[i].kind != all[0].kind {
+                    problems.append("rank \(i) calls \(all[i].call) with \(all[i].kind), rank 0 MPI_Alltoallv with \(all[0].kind)")
+                    continue
+                }
+                for j in 0 ..< size where all[i].counts[j] != all[j].counts[size + i] {
+                    problems.append("rank \(i) sends \(all[i].counts[j]) to rank \(j), which expects \(all[j].counts[size + i])")
+                }
+            }
+            guard problems.isEmpty else {
+                throw MPIError.mismatch(call: "MPI_Alltoallv", rank: rank, details: problems.joined(separator: "; "))
+            }
+            // From each rank, the block it addressed to this rank.
+            return (0 ..< size).flatMap { from -> ArraySlice<T> in
+                let start = all[from].counts[0 ..< rank].reduce(0, +)
+                return (all[from].values as! [T])[start ..< start + all[from].counts[rank]]
+            }
+        }
+        copy(result, into: recv)
+    }
+
+    public func startAllreduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOp) throws
+        -> PendingCollective {
+        try allreduce(buffer, op: op)
+        return CompletedCollective()
+    }
+
+    public func split(color: Int?, key: Int) throws -> (any Collectives)? {
+        if let color, color < 0 {
+            throw MPIError.invalidArgument(call: "MPI_Comm_split", rank: rank, details: "color \(color) is negative")
+        }
+        let deposit = ThreadDeposit(call: "MPI_Comm_split", kind: .int64, counts: [color ?? -1, key], values: [Int64]())
+        return try group.exchange(rank: rank, deposit) { all, meeting -> (any Collectives)? in
+            guard all.allSatisfy({ $0.call == "MPI_Comm_split" }) else {
+                throw MPIError.mismatch(call: "MPI_Comm_split", rank: rank,
+                                        details: all.enumerated().map { "rank \($0.offset): \($0.element.call)" }.joined(separator: "; "))
+            }
+            guard let color else { return nil }
+            let members = (0 ..< size).filter { all[$0].counts[0] == color }
+                .sorted { (all[$0].counts[1], $0) < (all[$1].counts[1], $1) }
+            let split = group.splitGroup(meeting: meeting, color: color, members: members)
+            return ThreadCommunicator(group: split, rank: members.firstIndex(of: rank)!)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Allreduce or reduce: every rank folds the deposits in rank order.
+    private func reduced<T: MPIScalar>(_ call: String, _ values: [T], op: ReduceOp, root: Int?) throws -> [T] {
+        try collective(call, T.self, count: values.count, op: op, root: root, values: values) { all in
+            var result = all[0]
+            for other in all.dropFirst() {
+                for i in result.indices { result[i] = op.combine(result[i], other[i]) }
+            }
+            return result
+        }
+    }
+
+    /// A collective whose signature (call, type, count, operator, root) must be the same on every
+    /// rank; `finish` gets every rank's values in rank order.
+    private func collective<T: MPIScalar, R>(_ call: String, _: T.Type, count: Int, op: ReduceOp? = nil, root: Int? = nil,
+                                             values: [T], _ finish: ([[T]]) throws -> R) throws -> R {
+        let deposit = ThreadDeposit(call: call, kind: T.mpiKind, counts: [count], op: op, root: root, values: values)
+        return try group.exchange(rank: rank, deposit) { all, _ in
+            if all.contains(where: { Self.signature($0) != Self.signature(all[0]) }) {
+                let details = all.enumerated().map { "rank \($0.offset): \(Self.signature($0.element))" }
+                throw MPIError.mismatch(call: call, rank: rank, details: details.joined(separator: "; "))
+            }
+            return try finish(all.map { $0.values as! [T] })
+        }
+    }
+
+    /// "MPI_Allreduce of 3 Float, sum", as the MPI communicator's checked mode describes a call.
+    private static func signature(_ deposit: ThreadDeposit) -> String {
+        var text = "\(deposit.call) of \(deposit.counts.map(String.init).joined(separator: ", ")) \(deposit.kind)"
+        if let op = deposit.op { text += ", \(op)" }
+        if let root = deposit.root { text += ", root \(root)" }
+        return text
+    }
+
+    private func checkRoot(_ root: Int, _ call: String) throws {
+        guard (0 ..< size).contains(root) else {
+            throw MPIError.invalidArgument(call: call, rank: rank, details: "root \(root) outside a world of \(size)")
+        }
+    }
+
+    private func checkReceive(_ available: Int, _ needed: Int, _ call: String) throws {
+        guard available >= needed else {
+            throw MPIError.invalidArgument(call: call, rank: rank,
+                                           details: "receive buffer of \(available) for \(needed) elements")
+        }
+    }
+
+    private func copy<T>(_ values: [T], into buffer: UnsafeMutableBufferPointer<T>) {
+        values.withUnsafeBufferPointer { source in
+            guard let from = source.baseAddress, let to = buffer.baseAddress, !values.isEmpty else { return }
+            to.update(from: from, count: values.count)
+        }
+    }
+}
+
+/// The cluster of one rank of a `ThreadWorld`: `abort` ends this rank's thread (not the process)
+/// after telling every other rank, whose collectives then throw.
+public final class ThreadCluster: Cluster, @unchecked Sendable {
+    let threadWorld: ThreadWorld
+    let communicator: ThreadCommunicator
+    /// Kept for the trainer's long allowances; the thread world's own timeout is what limits waits.
+    public let timeout = CollectiveTimeout()
+
+    init(world: ThreadWorld, communicator: ThreadCommunicator) {
+        threadWorld = world
+        self.communicator = communicator
+    }
+
+    public var world: any Collectives { communicator }
+
+    public func abort(code: Int32, message: String) -> Never {
+        threadWorld.recordAbort(rank: communicator.rank, message: message)
+        pthread_exit(nil)
+    }
+
+    public func finalize() throws {}
+
+    /// Every rank's identity gathered and compared, as `Communicator.requireSameRun` does.
+    public func requireSameRun(_ identity: RunIdentity) throws {
+        let texts = try communicator.allgatherv(Array(identity.text.utf8))
+        let identities = texts.map { RunIdentity(text: String(decoding: $0, as: UTF8.self)) }
+        guard identities.contains(where: { $0 != identities[0] }) else { return }
+        throw RunDisagreement(identities: identities)
+    }
+
+    public var description: String { "thread world of \(threadWorld.size) (rank \(communicator.rank))" }
+}
