@@ -3,14 +3,17 @@ import Glibc
 #endif
 
 /// One rank of a `ThreadWorld`: MPI's collective semantics between threads, so that distributed
-/// code runs under XCTest with N ranks in one process (architecture §3.5). Always checked: ranks
+/// code runs under XCTest with N ranks in one process (architecture §3.11). Always checked: ranks
 /// that disagree on a collective's call, element type, counts, operator or root all throw
 /// `MPIError.mismatch` (with MPI's call names and the same details as `Communicator`'s checked
 /// mode), and nobody is left waiting. Reductions combine the ranks' values in rank order,
-/// ((r0 ∘ r1) ∘ r2) ∘ …, on every rank; `startAllreduce` completes before it returns.
+/// ((r0 ∘ r1) ∘ r2) ∘ …, on every rank. A rank's k-th collective matches the others' k-th, so a
+/// started allreduce may stay open while others run, as under MPI.
 public final class ThreadCommunicator: Collectives, @unchecked Sendable {
     let group: ThreadGroup
     public let rank: Int
+    /// Collectives this rank has started on the group (MPI matches them by this order).
+    private var sequence = 0
 
     init(group: ThreadGroup, rank: Int) {
         self.group = group
@@ -20,7 +23,7 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
     public var size: Int { group.size }
 
     public func barrier() throws {
-        _ = try group.meet(rank: rank, call: "MPI_Barrier")
+        _ = try exchange(ThreadDeposit(call: "MPI_Barrier", kind: .uint8, counts: [], values: [UInt8]())) { _, _ in }
     }
 
     public func broadcast<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws {
@@ -69,7 +72,7 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
         }
         try checkReceive(recv.count, counts.reduce(0, +), "MPI_Allgatherv")
         let deposit = ThreadDeposit(call: "MPI_Allgatherv", kind: T.mpiKind, counts: counts, values: Array(send))
-        let result = try group.exchange(rank: rank, deposit) { all, _ -> [T] in
+        let result = try exchange(deposit) { all, _ -> [T] in
             if all.contains(where: { $0.kind != all[0].kind || $0.counts != all[0].counts || $0.call != all[0].call }) {
                 let details = all.enumerated().map { "rank \($0.offset): \($0.element.call) \($0.element.kind) counts \($0.element.counts)" }
                 throw MPIError.mismatch(call: "MPI_Allgatherv", rank: rank, details: details.joined(separator: "; "))
@@ -89,7 +92,7 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
         try checkReceive(recv.count, recvCounts.reduce(0, +), "MPI_Alltoallv")
         let deposit = ThreadDeposit(call: "MPI_Alltoallv", kind: T.mpiKind, counts: sendCounts + recvCounts,
                                     values: Array(send.prefix(sendCounts.reduce(0, +))))
-        let result = try group.exchange(rank: rank, deposit) { all, _ -> [T] in
+        let result = try exchange(deposit) { all, _ -> [T] in
             var problems: [String] = []
             for i in 0 ..< size {
                 if all[i].call != "MPI_Alltoallv" || all[i].kind != all[0].kind {
@@ -114,8 +117,15 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
 
     public func startAllreduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOp) throws
         -> PendingCollective {
-        try allreduce(buffer, op: op)
-        return CompletedCollective()
+        let number = sequence
+        sequence += 1
+        group.deposit(ThreadDeposit(call: "MPI_Allreduce", kind: T.mpiKind, counts: [buffer.count], op: op,
+                                    values: Array(buffer)), rank: rank, sequence: number)
+        return ThreadPendingAllreduce(group: group, rank: rank, sequence: number) { all in
+            try Self.agreed(all, rank: self.rank) { (values: [[T]]) in
+                self.copy(Self.fold(values, op: op), into: buffer)
+            }
+        }
     }
 
     public func split(color: Int?, key: Int) throws -> (any Collectives)? {
@@ -123,7 +133,7 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
             throw MPIError.invalidArgument(call: "MPI_Comm_split", rank: rank, details: "color \(color) is negative")
         }
         let deposit = ThreadDeposit(call: "MPI_Comm_split", kind: .int64, counts: [color ?? -1, key], values: [Int64]())
-        return try group.exchange(rank: rank, deposit) { all, meeting -> (any Collectives)? in
+        return try exchange(deposit) { all, number -> (any Collectives)? in
             guard all.allSatisfy({ $0.call == "MPI_Comm_split" }) else {
                 throw MPIError.mismatch(call: "MPI_Comm_split", rank: rank,
                                         details: all.enumerated().map { "rank \($0.offset): \($0.element.call)" }.joined(separator: "; "))
@@ -131,7 +141,7 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
             guard let color else { return nil }
             let members = (0 ..< size).filter { all[$0].counts[0] == color }
                 .sorted { (all[$0].counts[1], $0) < (all[$1].counts[1], $1) }
-            let split = group.splitGroup(meeting: meeting, color: color, members: members)
+            let split = group.splitGroup(sequence: number, color: color, members: members)
             return ThreadCommunicator(group: split, rank: members.firstIndex(of: rank)!)
         }
     }
@@ -140,13 +150,16 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
 
     /// Allreduce or reduce: every rank folds the deposits in rank order.
     private func reduced<T: MPIScalar>(_ call: String, _ values: [T], op: ReduceOp, root: Int?) throws -> [T] {
-        try collective(call, T.self, count: values.count, op: op, root: root, values: values) { all in
-            var result = all[0]
-            for other in all.dropFirst() {
-                for i in result.indices { result[i] = op.combine(result[i], other[i]) }
-            }
-            return result
+        try collective(call, T.self, count: values.count, op: op, root: root, values: values) { Self.fold($0, op: op) }
+    }
+
+    /// ((v0 ∘ v1) ∘ v2) ∘ … elementwise.
+    private static func fold<T: MPIScalar>(_ all: [[T]], op: ReduceOp) -> [T] {
+        var result = all[0]
+        for other in all.dropFirst() {
+            for i in result.indices { result[i] = op.combine(result[i], other[i]) }
         }
+        return result
     }
 
     /// A collective whose signature (call, type, count, operator, root) must be the same on every
@@ -154,13 +167,25 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
     private func collective<T: MPIScalar, R>(_ call: String, _: T.Type, count: Int, op: ReduceOp? = nil, root: Int? = nil,
                                              values: [T], _ finish: ([[T]]) throws -> R) throws -> R {
         let deposit = ThreadDeposit(call: call, kind: T.mpiKind, counts: [count], op: op, root: root, values: values)
-        return try group.exchange(rank: rank, deposit) { all, _ in
-            if all.contains(where: { Self.signature($0) != Self.signature(all[0]) }) {
-                let details = all.enumerated().map { "rank \($0.offset): \(Self.signature($0.element))" }
-                throw MPIError.mismatch(call: call, rank: rank, details: details.joined(separator: "; "))
-            }
-            return try finish(all.map { $0.values as! [T] })
+        return try exchange(deposit) { all, _ in try Self.agreed(all, rank: rank, finish) }
+    }
+
+    /// Checks the signatures, then calls `finish` with every rank's values.
+    private static func agreed<T: MPIScalar, R>(_ all: [ThreadDeposit], rank: Int, _ finish: ([[T]]) throws -> R) throws -> R {
+        if all.contains(where: { signature($0) != signature(all[0]) }) {
+            let details = all.enumerated().map { "rank \($0.offset): \(signature($0.element))" }
+            throw MPIError.mismatch(call: all[rank].call, rank: rank, details: details.joined(separator: "; "))
         }
+        return try finish(all.map { $0.values as! [T] })
+    }
+
+    /// One collective: deposits, collects every rank's deposits (blocking), calls `finish` with
+    /// them and the collective's sequence number.
+    private func exchange<R>(_ deposit: ThreadDeposit, _ finish: ([ThreadDeposit], Int) throws -> R) throws -> R {
+        let number = sequence
+        sequence += 1
+        group.deposit(deposit, rank: rank, sequence: number)
+        return try finish(try group.collect(rank: rank, sequence: number, call: deposit.call), number)
     }
 
     /// "MPI_Allreduce of 3 Float, sum", as the MPI communicator's checked mode describes a call.
@@ -189,6 +214,34 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
             guard let from = source.baseAddress, let to = buffer.baseAddress, !values.isEmpty else { return }
             to.update(from: from, count: values.count)
         }
+    }
+}
+
+/// A started allreduce of a thread world: complete once every rank has started it.
+private final class ThreadPendingAllreduce: PendingCollective {
+    let group: ThreadGroup
+    let rank: Int
+    let sequence: Int
+    /// Writes the result into the caller's buffer; nil once done.
+    private var finish: (([ThreadDeposit]) throws -> Void)?
+
+    init(group: ThreadGroup, rank: Int, sequence: Int, finish: @escaping ([ThreadDeposit]) throws -> Void) {
+        self.group = group
+        self.rank = rank
+        self.sequence = sequence
+        self.finish = finish
+    }
+
+    func wait() throws {
+        guard let finish else { return }
+        self.finish = nil
+        try finish(try group.collect(rank: rank, sequence: sequence, call: "MPI_Allreduce"))
+    }
+
+    func test() throws -> Bool {
+        guard finish == nil || group.isComplete(sequence: sequence) else { return false }
+        try wait()
+        return true
     }
 }
 

@@ -1,8 +1,7 @@
-// N ranks as N threads of one process (architecture §3.5): the rendezvous behind
-// `ThreadCommunicator`. Every collective is two meetings of the group's ranks: each rank deposits
-// a copy of its contribution and its signature, all meet, each computes its own result from the
-// deposits (reductions in rank order), all meet again so that no deposit is overwritten while
-// another rank still reads it. One lock and one condition serve the whole job (tests, not speed).
+// N ranks as N threads of one process (architecture §3.11): the rendezvous behind
+// `ThreadCommunicator`. In every collective each rank deposits its signature and a copy of its
+// contribution, then collects every rank's deposits and computes its own result from them
+// (reductions in rank order). One lock and one condition serve the whole job (tests, not speed).
 
 #if canImport(Glibc)
 import Glibc
@@ -123,84 +122,87 @@ struct ThreadDeposit {
     var values: Any
 }
 
-/// The ranks of one communicator (the world, or a group split from it) and their meeting place.
+/// The ranks of one communicator (the world, or a group split from it) and their collectives in
+/// flight. A rank's k-th collective on the group matches every other rank's k-th (MPI's rule), so
+/// a rank may start one (a nonblocking allreduce) and call others before it completes.
 final class ThreadGroup: @unchecked Sendable {
     let world: ThreadWorld
     /// The world rank of each rank of this group.
     let worldRanks: [Int]
-    /// Meetings completed; a rank's meeting ends when this moves past the one it joined.
-    private var generation = 0
-    /// Ranks present in the current meeting.
-    private var present: [Bool]
-    private var deposits: [ThreadDeposit?]
-    /// Groups made by `split`, by (the split's meeting, color): the first member to ask creates it.
+    /// One collective: every rank's deposit, and how many ranks have collected them.
+    private final class Round {
+        var deposits: [ThreadDeposit?]
+        var collected = 0
+        init(size: Int) { deposits = Array(repeating: nil, count: size) }
+    }
+    /// Collectives in flight, by sequence number (removed once every rank collected).
+    private var rounds: [Int: Round] = [:]
+    /// Groups made by `split`, by (the split's sequence number, color): the first member to ask creates it.
     private var splits: [[Int]: ThreadGroup] = [:]
 
     init(world: ThreadWorld, worldRanks: [Int]) {
         self.world = world
         self.worldRanks = worldRanks
-        present = Array(repeating: false, count: worldRanks.count)
-        deposits = Array(repeating: nil, count: worldRanks.count)
     }
 
     var size: Int { worldRanks.count }
 
-    /// One collective: deposits, meets, calls `finish` with every rank's deposit (in rank order)
-    /// and the meeting's number, meets again, returns what `finish` returned.
-    func exchange<R>(rank: Int, _ deposit: ThreadDeposit, _ finish: ([ThreadDeposit], Int) throws -> R) throws -> R {
-        pthread_mutex_lock(world.lock)
-        deposits[rank] = deposit
-        pthread_mutex_unlock(world.lock)
-        let meeting = try meet(rank: rank, call: deposit.call)
-        pthread_mutex_lock(world.lock)
-        let all = deposits.map { $0! }
-        pthread_mutex_unlock(world.lock)
-        let result = Result { try finish(all, meeting) }
-        _ = try meet(rank: rank, call: deposit.call)
-        return try result.get()
-    }
-
-    /// Waits until every rank of the group arrived; returns the meeting's number.
-    func meet(rank: Int, call: String) throws -> Int {
+    /// Leaves `rank`'s contribution to collective `sequence` (never blocks).
+    func deposit(_ deposit: ThreadDeposit, rank: Int, sequence: Int) {
         pthread_mutex_lock(world.lock)
         defer { pthread_mutex_unlock(world.lock) }
-        if let reason = world.abortReason { throw MPIError.aborted(call: call, rank: worldRanks[rank], details: reason) }
-        let joined = generation
-        present[rank] = true
-        if !present.contains(false) {
-            present = Array(repeating: false, count: size)
-            generation += 1
-            pthread_cond_broadcast(world.changed)
-            return joined
-        }
-        let deadline = Self.deadline(after: world.timeoutSeconds)
-        while generation == joined {
+        let round = rounds[sequence] ?? Round(size: size)
+        rounds[sequence] = round
+        round.deposits[rank] = deposit
+        pthread_cond_broadcast(world.changed)
+    }
+
+    /// Whether every rank has deposited into collective `sequence`.
+    func isComplete(sequence: Int) -> Bool {
+        pthread_mutex_lock(world.lock)
+        defer { pthread_mutex_unlock(world.lock) }
+        return rounds[sequence]?.deposits.allSatisfy { $0 != nil } ?? false
+    }
+
+    /// Every rank's deposit into collective `sequence`, in rank order, once all are there.
+    ///
+    /// - Throws: `MPIError.aborted` when the job ends, or when this rank waited longer than the
+    ///   world's timeout (naming the ranks that did not arrive).
+    func collect(rank: Int, sequence: Int, call: String) throws -> [ThreadDeposit] {
+        pthread_mutex_lock(world.lock)
+        defer { pthread_mutex_unlock(world.lock) }
+        var deadline = Self.deadline(after: world.timeoutSeconds)
+        while true {
             if let reason = world.abortReason {
                 throw MPIError.aborted(call: call, rank: worldRanks[rank], details: reason)
             }
-            if var deadline {
-                if pthread_cond_timedwait(world.changed, world.lock, &deadline) == ETIMEDOUT && generation == joined {
-                    let missing = present.indices.filter { !present[$0] }.map { String(worldRanks[$0]) }
-                    let reason = "rank \(worldRanks[rank]) waited \(world.timeoutSeconds) s in \(call) for rank(s) "
-                        + missing.joined(separator: ", ")
-                    world.abortReason = world.abortReason ?? reason
-                    pthread_cond_broadcast(world.changed)
-                    throw MPIError.aborted(call: call, rank: worldRanks[rank], details: reason)
-                }
-            } else {
+            let round = rounds[sequence]!
+            if round.deposits.allSatisfy({ $0 != nil }) {
+                round.collected += 1
+                if round.collected == size { rounds[sequence] = nil }
+                return round.deposits.map { $0! }
+            }
+            if deadline == nil {
                 pthread_cond_wait(world.changed, world.lock)
+            } else if pthread_cond_timedwait(world.changed, world.lock, &deadline!) == ETIMEDOUT,
+                      !round.deposits.allSatisfy({ $0 != nil }) {
+                let missing = round.deposits.indices.filter { round.deposits[$0] == nil }.map { String(worldRanks[$0]) }
+                let reason = "rank \(worldRanks[rank]) waited \(world.timeoutSeconds) s in \(call) for rank(s) "
+                    + missing.joined(separator: ", ")
+                world.abortReason = world.abortReason ?? reason
+                pthread_cond_broadcast(world.changed)
+                throw MPIError.aborted(call: call, rank: worldRanks[rank], details: reason)
             }
         }
-        return joined
     }
 
-    /// The group of `color` made by the split that met as `meeting` (created on first request).
-    func splitGroup(meeting: Int, color: Int, members: [Int]) -> ThreadGroup {
+    /// The group of `color` made by the split numbered `sequence` (created on first request).
+    func splitGroup(sequence: Int, color: Int, members: [Int]) -> ThreadGroup {
         pthread_mutex_lock(world.lock)
         defer { pthread_mutex_unlock(world.lock) }
-        if let group = splits[[meeting, color]] { return group }
+        if let group = splits[[sequence, color]] { return group }
         let group = ThreadGroup(world: world, worldRanks: members.map { worldRanks[$0] })
-        splits[[meeting, color]] = group
+        splits[[sequence, color]] = group
         return group
     }
 

@@ -30,6 +30,28 @@ final class ThreadCommunicatorTests: XCTestCase {
         XCTAssertEqual(outcomes.map(\.value), [[0], [0], [0]])
     }
 
+    /// Rank 0 starts an allreduce on the world and gathers on a second communicator before it
+    /// waits; rank 1 gathers first and starts later. Under MPI that is legal, and here too.
+    func testAStartedAllreduceStaysOpenWhileOtherCollectivesRun() {
+        let outcomes = ThreadWorld.run(size: 2) { cluster -> [Float] in
+            let other = try cluster.world.split(color: 0, key: cluster.rank)!
+            var values: [Float] = [Float(cluster.rank + 1)]
+            return try values.withUnsafeMutableBufferPointer { buffer in
+                if cluster.rank == 0 {
+                    let pending = try cluster.world.startAllreduce(buffer, op: .sum)
+                    _ = try other.allgather(Int64(cluster.rank))
+                    try pending.wait()
+                } else {
+                    _ = try other.allgather(Int64(cluster.rank))
+                    let pending = try cluster.world.startAllreduce(buffer, op: .sum)
+                    while try !pending.test() {}
+                }
+                return Array(buffer)
+            }
+        }
+        XCTAssertEqual(outcomes.map(\.value), [[3], [3]])
+    }
+
     func testAFailingRankEndsEveryRanksWait() {
         struct Broken: Error {}
         let outcomes = ThreadWorld.run(size: 3) { cluster -> Int in
