@@ -156,7 +156,9 @@ final class TrainingFixtureTests: XCTestCase {
                 let hp = TrainingHyperParameters(classes: 3, targetCount: t, multiLevel: multiLevel, maxIterations: 5)
                 let state = try TrainingState.initialized(framework: kind, hyperParameters: hp, blocks: [1, 1, 1, 1],
                                                           width: 1, ndf: 2, random: RandomStream(seed: 4))
-                let framework = TrainingFrameworks.make(state, synchronization: try .forCluster(LocalCluster()))
+                let layout = try TargetLayout(targets: max(t, 1), ranks: 1)
+                let framework = TrainingFrameworks.make(state, synchronization: try .forCluster(LocalCluster(), layout: layout,
+                                                                                              sourceMode: .replicate))
                 var random = RandomStream(seed: 5)
                 func image() -> Tensor {
                     let x = Tensor(shape: [2, 3, 33, 40])
@@ -238,11 +240,15 @@ final class TrainingFixtureTests: XCTestCase {
         XCTAssertEqual(hp.discriminatorLearningRate(at: 5), 0.001 * pow(0.5, 0.9), accuracy: 1e-15)
     }
 
-    /// A world of one gets the local seams (they do nothing).
+    /// A world of one gets the seams that have nothing to combine, and the placement of one rank
+    /// hosting every target.
     func testLocalClusterGetsLocalSynchronization() throws {
-        let synchronization = try TrainingSynchronization.forCluster(LocalCluster())
+        let synchronization = try TrainingSynchronization.forCluster(LocalCluster(), layout: try TargetLayout(targets: 3, ranks: 1),
+                                                                     sourceMode: .shard)
         XCTAssertTrue(synchronization.gradients is LocalGradientSynchronizer)
         XCTAssertTrue(synchronization.batchNormStatistics is InForwardBatchNormStatistics)
+        XCTAssertEqual(synchronization.placement, .local(targetCount: 3))
+        XCTAssertEqual(synchronization.world.size, 1)
     }
 
     /// The Adam allowance stays narrow: under 1 % of each case's discriminator scalars, only

@@ -43,7 +43,7 @@ final class TrainingPlacementTests: XCTestCase {
 
     func testLocalPlacementIsTheSingleProcessIteration() {
         let p = TrainingPlacement.local(targetCount: 3)
-        XCTAssertTrue(p.isLocal)
+        XCTAssertEqual(p.worldSize, 1)
         XCTAssertEqual(p.hostedTargets, [0, 1, 2])
         XCTAssertEqual(p.sourceScale, 1)
         XCTAssertEqual((0..<3).map { p.hostedSourceScale($0) }, [1, 1, 1])

@@ -23,8 +23,8 @@ public final class BaselineFramework: TrainingFramework {
 
     /// - Parameters:
     ///   - state: a `.baseline` state.
-    ///   - synchronization: the collective seams (default: one process).
-    public init(state: TrainingState, synchronization: TrainingSynchronization = .local()) {
+    ///   - synchronization: the collective seams.
+    public init(state: TrainingState, synchronization: TrainingSynchronization) {
         precondition(state.framework == .baseline, "BaselineFramework: state of \(state.framework)")
         self.state = state
         self.synchronization = synchronization

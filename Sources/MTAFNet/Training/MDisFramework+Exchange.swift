@@ -9,7 +9,7 @@
 import Distributed
 
 extension MDisFramework {
-    /// The distributed iteration of spec §5.2 (architecture §3.4):
+    /// The iteration of spec §5.2 on any world size (architecture §3.4):
     /// 1. Source CE (the last rank in replicate mode, ×1/N in shard mode), keep I(A_s), I(M_s).
     /// 2. Per round: seg pass of this rank's round-r target i; fool D_aux,i / D_main,i (×1/k_i);
     ///    send the maps to the owners of the target-vs-target discriminators (the leaders of
@@ -21,13 +21,11 @@ extension MDisFramework {
     ///    mode) and on target i's maps (×1/k_i).
     /// 5. Allreduce (world for the segmenter, groups for the discriminators), SGD, hosted Adams.
     /// Spec §5.2, §5.6; architecture §3.4.
-    func trainDistributedIteration(on batch: TrainingBatch) throws -> IterationLosses {
+    public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {
         let hp = state.hyperParameters
         let t = targetCount
         let placement = placement
-        guard let world = synchronization.world else {
-            preconditionFailure("MDisFramework: a distributed placement without a world communicator")
-        }
+        let world = synchronization.world
         let hosted = placement.hostedTargets
         let levels: [Bool] = multiLevel ? [true, false] : [false]
         func lambda(_ aux: Bool) -> Float { Float(aux ? hp.lambdaAdvAux : hp.lambdaAdvMain) }

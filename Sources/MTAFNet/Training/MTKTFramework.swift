@@ -34,8 +34,8 @@ public final class MTKTFramework: TrainingFramework {
 
     /// - Parameters:
     ///   - state: an `.mtkt` state (DeepLabv2MTKT with 1 + T heads, T ≥ 2).
-    ///   - synchronization: the collective seams (default: one process).
-    public init(state: TrainingState, synchronization: TrainingSynchronization = .local()) {
+    ///   - synchronization: the collective seams.
+    public init(state: TrainingState, synchronization: TrainingSynchronization) {
         precondition(state.framework == .mtkt, "MTKTFramework: state of \(state.framework)")
         self.state = state
         self.synchronization = synchronization

@@ -16,8 +16,8 @@ public final class MinEntFramework: TrainingFramework {
 
     /// - Parameters:
     ///   - state: a `.minEnt` state.
-    ///   - synchronization: the collective seams (default: one process).
-    public init(state: TrainingState, synchronization: TrainingSynchronization = .local()) {
+    ///   - synchronization: the collective seams.
+    public init(state: TrainingState, synchronization: TrainingSynchronization) {
         precondition(state.framework == .minEnt, "MinEntFramework: state of \(state.framework)")
         self.state = state
         self.synchronization = synchronization

@@ -12,8 +12,8 @@ public final class SourceOnlyFramework: TrainingFramework {
 
     /// - Parameters:
     ///   - state: a `.sourceOnly` state.
-    ///   - synchronization: the collective seams (default: one process).
-    public init(state: TrainingState, synchronization: TrainingSynchronization = .local()) {
+    ///   - synchronization: the collective seams.
+    public init(state: TrainingState, synchronization: TrainingSynchronization) {
         precondition(state.framework == .sourceOnly, "SourceOnlyFramework: state of \(state.framework)")
         self.state = state
         self.synchronization = synchronization

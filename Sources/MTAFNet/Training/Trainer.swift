@@ -245,8 +245,8 @@ public final class Trainer {
             }
             snapshots.append(iteration)
             if options.progressBar { log0("") }
-            if let placement = synchronization.placement, let world = synchronization.world {
-                log0(try ReplicaCheck.verify(state, placement: placement, world: world))
+            if cluster.size > 1 {
+                log0(try ReplicaCheck.verify(state, placement: synchronization.placement, world: synchronization.world))
             }
             log0("snapshot \(store.path(TrainingCheckpoint.modelStem(iteration) + ".safetensors"))")
         }

@@ -37,21 +37,18 @@ public enum TrainingCheckpoint {
     /// - Throws: `SafeTensorsError.nonFinite` (nothing written) when a tensor holds ±Inf or NaN.
     public static func save(_ state: TrainingState, iteration: Int, counters: [String: Int],
                             to store: SnapshotStore, configHash: String,
-                            notes: [String: String] = [:], placement: TrainingPlacement? = nil,
-                            world: (any Collectives)? = nil) throws {
+                            notes: [String: String] = [:], placement: TrainingPlacement,
+                            world: any Collectives) throws {
         var contents = self.contents(state, counters: counters, iteration: iteration)
-        if let world, let placement, world.size > 1 {
-            let mine = contributions(of: contents, state: state, placement: placement, counters: counters)
-            let gathered = try SnapshotContribution.gather(mine, to: 0, world: world)
-            if world.rank == 0 {
-                for entry in gathered {
-                    guard let index = contents.firstIndex(where: { $0.stem == entry.stem }) else { continue }
-                    contents[index].tensors[entry.name] = entry.value
-                }
-            } else {
-                try world.barrier()
-                return
-            }
+        let mine = contributions(of: contents, state: state, placement: placement, counters: counters)
+        let gathered = try SnapshotContribution.gather(mine, to: 0, world: world)
+        guard world.rank == 0 else {
+            try world.barrier()
+            return
+        }
+        for entry in gathered {
+            guard let index = contents.firstIndex(where: { $0.stem == entry.stem }) else { continue }
+            contents[index].tensors[entry.name] = entry.value
         }
         // Every file is checked before the first is written: a diverged state leaves no part of
         // its snapshot behind.
@@ -67,7 +64,7 @@ public enum TrainingCheckpoint {
             for file in files { unlink(store.path(file.name)) }
             throw error
         }
-        if let world, world.size > 1 { try world.barrier() }
+        try world.barrier()
     }
 
     /// The files of a snapshot as this rank sees them, in writing order.

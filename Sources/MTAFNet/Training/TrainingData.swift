@@ -24,17 +24,18 @@ public final class TrainingData {
     ///   - seed: RANDOM_SEED (each dataset's stream is derived from it).
     ///   - positions: loader positions saved by a snapshot (keys above).
     ///   - requirePositions: every loader must find its position in `positions` (a resume).
-    ///   - placement: this rank's share (nil: one process, every target).
+    ///   - placement: this rank's share (nil: a world of one, every target).
     ///   - prefetch: batches decoded ahead on a background thread per loader.
     /// - Throws: `DataError` for a list; `TrainingError.unsupportedWorld` for a list too short
     ///   for its group or a resume from a snapshot written with another layout.
     public init(config: MTAFConfig, readsTargets: Bool, seed: UInt64, positions: [String: Int] = [:],
                 requirePositions: Bool = false, placement: TrainingPlacement? = nil, prefetch: Int = 2) throws {
+        let placement = placement ?? .local(targetCount: config.targetCount)
         func position(_ key: String) throws -> Int {
             if let value = positions[key] { return value }
             if requirePositions {
                 throw TrainingError.unsupportedWorld(
-                    size: placement?.worldSize ?? 1,
+                    size: placement.worldSize,
                     reason: "the snapshot has no loader position '\(key)': it was written with another rank layout; "
                         + "resume with the world size that wrote it")
             }
@@ -43,14 +44,14 @@ public final class TrainingData {
         func split(_ name: String, count: Int, group: Int) throws {
             guard count >= group else {
                 throw TrainingError.unsupportedWorld(
-                    size: placement?.worldSize ?? 1,
+                    size: placement.worldSize,
                     reason: "\(name) has \(count) training images, fewer than the \(group) ranks that would split it; "
                         + "use at most \(count) ranks for it")
             }
         }
         let sourceData = try DatasetFactory.trainingSource(config)
-        let shard = placement.map { $0.sourceMode == .shard && $0.worldSize > 1 } ?? false
-        let rank = placement?.rank ?? 0, world = placement?.worldSize ?? 1
+        let rank = placement.rank, world = placement.worldSize
+        let shard = placement.sourceMode == .shard && world > 1
         if shard { try split("the source list", count: sourceData.count, group: world) }
         sourceKey = shard ? "loader.source.part\(rank)of\(world)" : "loader.source"
         source = BatchLoader(
@@ -62,10 +63,10 @@ public final class TrainingData {
         var targets: [(Int, String, BatchLoader)] = []
         targetCount = readsTargets ? config.targetCount : 0
         if readsTargets {
-            for t in 0 ..< config.targetCount where placement?.hosts(target: t) ?? true {
+            for t in 0 ..< config.targetCount where placement.hosts(target: t) {
                 let data = try DatasetFactory.trainingTarget(config, index: t)
-                let group = placement?.groups[t].count ?? 1
-                let member = placement?.member(of: t) ?? 0
+                let group = placement.groups[t].count
+                let member = placement.member(of: t)!
                 if group > 1 { try split("target \(t)'s list", count: data.count, group: group) }
                 let key = group > 1 ? "loader.target\(t).part\(member)of\(group)" : "loader.target\(t)"
                 targets.append((t, key, BatchLoader(

@@ -25,10 +25,11 @@ public enum TrainingFrameworks {
     ///
     /// - Parameters:
     ///   - state: the training state.
-    ///   - synchronization: the collective seams (default: one process).
+    ///   - synchronization: the collective seams (nil: a world of one).
     public static func make(_ state: TrainingState,
-                            synchronization: TrainingSynchronization = .local()) -> any TrainingFramework {
-        switch state.framework {
+                            synchronization: TrainingSynchronization? = nil) -> any TrainingFramework {
+        let synchronization = synchronization ?? .local(targetCount: state.hyperParameters.targetCount)
+        return switch state.framework {
         case .sourceOnly: SourceOnlyFramework(state: state, synchronization: synchronization)
         case .baseline: BaselineFramework(state: state, synchronization: synchronization)
         case .minEnt: MinEntFramework(state: state, synchronization: synchronization)
@@ -45,10 +46,8 @@ extension TrainingFramework {
     /// Whether the aux level exists (MULTI_LEVEL).
     var multiLevel: Bool { state.hyperParameters.multiLevel }
 
-    /// This rank's share (every target, no scaling, in a single process). Architecture §3.2.
-    var placement: TrainingPlacement {
-        synchronization.placement ?? .local(targetCount: targetCount)
-    }
+    /// This rank's share (every target, no scaling, in a world of one). Architecture §3.2.
+    var placement: TrainingPlacement { synchronization.placement }
 
     /// Spec §5 step 1: checks the batch, zeroes every gradient, sets the poly LRs (§4.5).
     func beginIteration(_ batch: TrainingBatch, readsTargets: Bool = true) throws {

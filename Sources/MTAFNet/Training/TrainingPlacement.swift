@@ -50,9 +50,6 @@ public struct TrainingPlacement: Sendable, Equatable {
         self.sourceMode = sourceMode
     }
 
-    /// Whether this is a world of one (the single-process iteration, unchanged).
-    public var isLocal: Bool { worldSize == 1 }
-
     /// The targets rank `r` hosts, ascending.
     public func targets(hostedBy r: Int) -> [Int] {
         (0..<targetCount).filter { groups[$0].contains(r) }

@@ -1,5 +1,6 @@
 // The collective seams of a training iteration (architecture §4.2), chosen from the `Cluster` the
-// trainer runs on. A world of one gets the local implementations, which do nothing.
+// trainer runs on. One process is a world of one with the same placement logic as N ranks; its
+// gradient and BN-statistics synchronizers are the ones that have nothing to combine.
 
 import Distributed
 
@@ -11,16 +12,15 @@ public struct TrainingSynchronization {
     public var gradients: any GradientSynchronizer
     /// BN running-statistics order (spec §2.7).
     public var batchNormStatistics: any BatchNormStatisticsSynchronizer
-    /// This rank's share; nil in a single process (every target, no scaling).
-    public var placement: TrainingPlacement?
-    /// The world communicator of a distributed run (nil in a single process).
-    public var world: (any Collectives)?
+    /// This rank's share (in one process: every target, no scaling).
+    public var placement: TrainingPlacement
+    /// The world communicator (`LocalCommunicator` in one process).
+    public var world: any Collectives
     /// Waiting time per communication kind (distributed runs).
     public var time: CommunicationTime
 
     public init(gradients: any GradientSynchronizer, batchNormStatistics: any BatchNormStatisticsSynchronizer,
-                placement: TrainingPlacement? = nil, world: (any Collectives)? = nil,
-                time: CommunicationTime = CommunicationTime()) {
+                placement: TrainingPlacement, world: any Collectives, time: CommunicationTime = CommunicationTime()) {
         self.gradients = gradients
         self.batchNormStatistics = batchNormStatistics
         self.placement = placement
@@ -28,21 +28,11 @@ public struct TrainingSynchronization {
         self.time = time
     }
 
-    /// A single process: nothing to combine, BN statistics updated in the forward.
-    public static func local() -> TrainingSynchronization {
-        TrainingSynchronization(gradients: LocalGradientSynchronizer(),
-                                batchNormStatistics: InForwardBatchNormStatistics())
-    }
-
-    /// The seams of a world of one.
-    ///
-    /// - Throws: `TrainingError.unsupportedWorld` for a larger world (it needs a layout:
-    ///   `forCluster(_:layout:sourceMode:)`).
-    public static func forCluster(_ cluster: any Cluster) throws(TrainingError) -> TrainingSynchronization {
-        guard cluster.size == 1 else {
-            throw .unsupportedWorld(size: cluster.size, reason: "a distributed run needs its target layout")
-        }
-        return local()
+    /// A world of one hosting `targetCount` targets: nothing to combine, BN statistics updated
+    /// in the forward.
+    public static func local(targetCount: Int, world: any Collectives = LocalCommunicator()) -> TrainingSynchronization {
+        TrainingSynchronization(gradients: LocalGradientSynchronizer(), batchNormStatistics: InForwardBatchNormStatistics(),
+                                placement: .local(targetCount: targetCount), world: world)
     }
 
     /// The seams for `cluster`: local for a world of one, else architecture §3 on `layout`.
@@ -55,7 +45,7 @@ public struct TrainingSynchronization {
     /// - Throws: `LayoutError` for a layout of another world; a communication error.
     public static func forCluster(_ cluster: any Cluster, layout: TargetLayout, sourceMode: DistConfig.SourceMode,
                                   bucketMB: Double = DistConfig().bucketMB) throws -> TrainingSynchronization {
-        guard cluster.size > 1 else { return local() }
+        guard cluster.size > 1 else { return local(targetCount: layout.targetCount, world: cluster.world) }
         let groups = try TargetGroups(layout: layout, world: cluster.world)
         let placement = TrainingPlacement(layout: layout, rank: cluster.rank, sourceMode: sourceMode)
         let time = CommunicationTime()
@@ -68,27 +58,23 @@ public struct TrainingSynchronization {
 
     /// Whether the run stops before the next iteration: the largest signal number any rank
     /// received (`StopRequest`), so every rank stops at the same boundary. One small allreduce
-    /// per iteration in a distributed run; in a single process, `signal` itself.
+    /// per iteration (in a world of one, `signal` itself).
     ///
     /// - Parameter signal: the stop signal this rank received, nil when none.
     func agreeOnStop(_ signal: Int32?) throws -> Int32? {
         var flag = [signal ?? 0]
-        if let world, world.size > 1 {
-            try time.measure("stop") { try world.allreduce(&flag, op: .max) }
-        }
+        try time.measure("stop") { try world.allreduce(&flag, op: .max) }
         return flag[0] == 0 ? nil : flag[0]
     }
 
-    /// The printed losses of an iteration (spec §5.5): in a single process the rank's own; in
-    /// a distributed run each name takes the value of the rank that computed the last target
-    /// setting it (ties: the lowest rank, so in shard mode the source losses are rank 0's), and summed names add
+    /// The printed losses of an iteration (spec §5.5): each name takes the value of the rank
+    /// that computed the last target setting it (ties: the lowest rank, so in shard mode the source losses are rank 0's), and summed names add
     /// up every rank's contribution. Every rank returns the same values.
     ///
     /// - Parameters:
     ///   - record: this rank's values.
     ///   - names: the framework's loss names in print order.
     func merge(_ record: LossRecord, names: [String]) throws -> [String: Double] {
-        guard let world, world.size > 1 else { return record.values }
         var mine = [Double]()
         for name in names {
             let value = record.values[name]
