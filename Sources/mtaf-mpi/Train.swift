@@ -54,8 +54,8 @@ extension MTAFMPI {
             do {
                 let trainer = Trainer(config: settings, cluster: cluster, options: options)
                 if settings.log.tensorboard {
-                    // LOG.TENSORBOARD: losses every iteration, images every 100 (ADVENT's
-                    // TENSORBOARD_VIZRATE default) into TRAIN.SNAPSHOT_DIR/tensorboard; rank zero writes.
+                    // LOG.TENSORBOARD: losses every iteration, images every TRAIN.TENSORBOARD_VIZRATE
+                    // (ADVENT's key, default 100) into TRAIN.SNAPSHOT_DIR/tensorboard; rank zero writes.
                     trainer.observers.append(try TensorBoardObserver(config: settings, writes: cluster.isRoot))
                     cluster.log0("TensorBoard event files in \(TensorBoardObserver.directory(for: settings))")
                 }

@@ -102,7 +102,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.log.every, 1)
         XCTAssertEqual(c.log.tensorboard, false)
 
-        XCTAssertEqual(MTAFConfig.keyPaths.count, 75)
+        XCTAssertEqual(MTAFConfig.keyPaths.count, 76)
         XCTAssertEqual(Set(MTAFConfig.keyPaths).count, MTAFConfig.keyPaths.count)
     }
 
@@ -327,6 +327,17 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.test.outputSizeTarget, [2048, 1024])
         XCTAssertEqual(c.expName, "GTA2Cityscapes_DeepLabv2_MinEnt")
         XCTAssertEqual(try MTAFConfig.load(yaml: c.yamlText), c, "the effective config reloads in MTAF form")
+
+        XCTAssertEqual(c.train.tensorboardVizrate, 100)
+        let vizrate = try MTAFConfig.load(yaml: "TARGET: Cityscapes\nTRAIN: {TENSORBOARD_VIZRATE: 7, TENSORBOARD_LOGDIR: x}\n")
+        XCTAssertEqual(vizrate.train.tensorboardVizrate, 7, "ADVENT's image interval is honoured")
+        XCTAssertEqual(try MTAFConfig.load(yaml: vizrate.yamlText).train.tensorboardVizrate, 7)
+        XCTAssertThrowsError(try MTAFConfig.load(yaml: "TRAIN: {TENSORBOARD_VIZRATE: 0}\n")) { error in
+            XCTAssertTrue("\(error)".contains("TRAIN.TENSORBOARD_VIZRATE") && "\(error)".contains("at least 1"), "\(error)")
+        }
+        XCTAssertThrowsError(try MTAFConfig.load(yaml: "TARGET: Cityscapes\nTRAIN: {TENSORBOARD_VIZRATE: often}\n")) { error in
+            XCTAssertTrue("\(error)".contains("TENSORBOARD_VIZRATE"), "\(error)")
+        }
 
         let adv = try MTAFConfig.load(yaml: "TARGET: Cityscapes\n", overrides: ["TARGET=IDD"])
         XCTAssertEqual(adv.framework, .baseline, "AdvEnt = Baseline with T = 1 (spec §5.4)")

@@ -71,6 +71,27 @@ final class TrainingOutputTests: XCTestCase {
         XCTAssertGreaterThan(Set(try PNG.readRGB(atPath: sourcePNG).pixels).count, 10)
     }
 
+    /// TRAIN.TENSORBOARD_VIZRATE sets the image interval of the config's observer: 1 draws the
+    /// source's three images (a source-only run has no target batches) at every iteration (steps
+    /// 0, 1, 2), the default 100 none in 3 iterations.
+    func testVizrateSetsTheImageInterval() throws {
+        for (vizrate, steps) in [(1, [0, 1, 2]), (100, [])] {
+            let snapshots = folder()
+            var overrides = ["TRAIN.EARLY_STOP=3"]
+            if vizrate != 100 { overrides.append("TRAIN.TENSORBOARD_VIZRATE=\(vizrate)") }
+            let settings = try config("SourceOnly", snapshots: snapshots, overrides: overrides)
+            XCTAssertEqual(settings.train.tensorboardVizrate, vizrate)
+            let observer = try TensorBoardObserver(config: settings, writes: true)
+            XCTAssertEqual(observer.imageEvery, vizrate)
+            let trainer = Trainer(config: settings, cluster: LocalCluster(), log: { _ in })
+            trainer.observers.append(observer)
+            _ = try trainer.run()
+            let events = try EventFileReader.events(atPath: try XCTUnwrap(observer.writer?.path))
+            let images = events.filter { $0.values.first?.png != nil }
+            XCTAssertEqual(images.map(\.step), steps.flatMap { Array(repeating: $0, count: 3) }, "VIZRATE \(vizrate)")
+        }
+    }
+
     /// Drawing the eval-mode predictions every iteration leaves training unchanged: the snapshot
     /// equals that of a run without the observer, tensor for tensor (BN running statistics and
     /// num_batches_tracked included).

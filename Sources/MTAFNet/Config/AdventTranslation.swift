@@ -10,7 +10,9 @@
 // - `TRAIN.DA_METHOD: AdvEnt` → `TRAIN.MT_FRAMEWORK: Baseline` (MTAF's Baseline with T = 1 is
 //   AdvEnt, spec §5.4); `MinEnt` → `MinEnt`;
 // - `TRAIN.LAMBDA_ENT_MAIN/AUX` are keys of ours too and pass unchanged;
-// - `TRAIN.TENSORBOARD_LOGDIR` (str) and `TRAIN.TENSORBOARD_VIZRATE` (int) are type-checked and ignored;
+// - `TRAIN.TENSORBOARD_LOGDIR` (str) is type-checked and ignored (our log folder is
+//   TRAIN.SNAPSHOT_DIR/tensorboard); `TRAIN.TENSORBOARD_VIZRATE` is a key of ours too and passes
+//   unchanged (the TensorBoard image interval);
 // - MTAF-only keys (TARGETS, TRAIN.MT_FRAMEWORK, LAMBDA_KL_TARGET, TEACHER_ITERS, TEACHER_LOSS,
 //   AMP, AMP_OPTIM, TEST.SCALE_LABEL) are errors, as ADVENT's loader would report them.
 // Our own keys (MODEL_WIDTH, DIST, LOG, …) are accepted in both styles. The effective config is
@@ -109,9 +111,6 @@ enum AdventTranslation {
                                           column: pair.key.column), value: value)
         case ("TRAIN", "TENSORBOARD_LOGDIR"):
             guard case .string = pair.value.value else { throw mismatch(pair, path: path, expected: "a str", source: source) }
-            return nil
-        case ("TRAIN", "TENSORBOARD_VIZRATE"):
-            guard case .int = pair.value.value else { throw mismatch(pair, path: path, expected: "an int", source: source) }
             return nil
         case ("TRAIN", "MT_FRAMEWORK"):
             throw rejected(pair, path: path, instead: "TRAIN.DA_METHOD", source: source)

@@ -61,6 +61,7 @@ extension MTAFConfig {
             .string("TRAIN.TEACHER_LOSS", \.train.teacherLoss),
             .bool("TRAIN.AMP", \.train.amp),
             .string("TRAIN.AMP_OPTIM", \.train.ampOptim),
+            .int("TRAIN.TENSORBOARD_VIZRATE", \.train.tensorboardVizrate),
 
             .string("TEST.MODE", \.test.mode),
             .strings("TEST.MODEL", \.test.model),

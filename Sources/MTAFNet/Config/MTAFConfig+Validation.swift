@@ -122,7 +122,7 @@ extension MTAFConfig {
         }
         let atLeastOne = ["NUM_CLASSES", "TRAIN.BATCH_SIZE_SOURCE", "TRAIN.BATCH_SIZE_TARGET", "TRAIN.MAX_ITERS",
                           "TRAIN.SAVE_PRED_EVERY", "TEST.SNAPSHOT_STEP", "TEST.BATCH_SIZE_TARGET", "MODEL_WIDTH",
-                          "DISCRIMINATOR_NDF", "LOG.EVERY"]
+                          "DISCRIMINATOR_NDF", "LOG.EVERY", "TRAIN.TENSORBOARD_VIZRATE"]
         for path in atLeastOne {
             if case .int(let number)? = value(at: path), number < 1 { throw invalid(path, "must be at least 1") }
         }

@@ -74,6 +74,9 @@ public struct TrainConfig: Equatable, Sendable {
     public var amp = false
     /// `AMP_OPTIM`: apex opt level (ignored).
     public var ampOptim = "O2"
+    /// `TENSORBOARD_VIZRATE` (ADVENT's key, ours in MTAF files): TensorBoard images every N
+    /// iterations when LOG.TENSORBOARD is on (spec §5.5).
+    public var tensorboardVizrate = 100
 
     public init() {}
 }

@@ -46,6 +46,7 @@ struct ListedPairs: Sendable {
         let rgb = try ImageFile.readRGB(atPath: imagePaths[index])
         let image = Preprocess.imageTensor(PILResize.bicubic(rgb, to: options.imageSize))
         var label: LabelImage?
+        var fullResolution: FullResolution?
         if options.readLabels {
             let raw = try PNG.readLabels(atPath: labelPaths[index], channel: labelChannel)
             if checksSizes && raw.size != rgb.size {
@@ -53,7 +54,8 @@ struct ListedPairs: Sendable {
                                              label: labelPaths[index], labelSize: raw.size)
             }
             label = Preprocess.trainIDs(PILResize.nearest(raw, to: options.labelSize), map: map)
+            fullResolution = FullResolution(size: raw.size)
         }
-        return SegmentationSample(image: image, label: label, name: list.entries[index])
+        return SegmentationSample(image: image, label: label, name: list.entries[index], fullResolution: fullResolution)
     }
 }

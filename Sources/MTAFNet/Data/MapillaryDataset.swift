@@ -71,6 +71,7 @@ public struct MapillaryDataset: SegmentationDataset {
         let canvas = MapillaryDataset.paste(PILResize.bicubic(rgb, to: fitted), onZeroCanvas: options.imageSize)
         let image = Preprocess.imageTensor(canvas)
         var label: LabelImage?
+        var fullResolution: FullResolution?
         if options.readLabels {
             let raw = try PNG.readLabels(atPath: labelPaths[index])
             if raw.size != rgb.size {
@@ -85,9 +86,11 @@ public struct MapillaryDataset: SegmentationDataset {
                 padded = MapillaryDataset.pad(raw, to: MapillaryDataset.paddedSize(of: raw.size, aspectOf: options.labelSize))
             }
             label = Preprocess.trainIDs(padded, map: labelMap)
+            fullResolution = FullResolution(size: raw.size,
+                                            canvas: MapillaryDataset.paddedSize(of: raw.size, aspectOf: options.labelSize))
         }
         let name = (imagePaths[index] as NSString).lastPathComponent
-        return SegmentationSample(image: image, label: label, name: name)
+        return SegmentationSample(image: image, label: label, name: name, fullResolution: fullResolution)
     }
 
     // MARK: Geometry (spec §7.5)

@@ -29,9 +29,13 @@ public enum Evaluator {
     ///   - prediction: Called with each sample's name (its list entry) and its prediction (H×W class
     ///     indices at the label's size) before it is counted, e.g. to save it as PNG files; an
     ///     error it throws stops the evaluation.
+    ///   - outputs: Called with each sample and every model's main logits (before upsampling),
+    ///     e.g. to export full-resolution predictions or logits; an error it throws stops the
+    ///     evaluation.
     public static func confusion(models: [WeightedSegmenter], dataset: any SegmentationDataset, classCount: Int,
                                  indices: [Int], progress: ((Int) -> Void)? = nil,
-                                 prediction: ((_ name: String, _ classes: LabelImage) throws -> Void)? = nil)
+                                 prediction: ((_ name: String, _ classes: LabelImage) throws -> Void)? = nil,
+                                 outputs: ((_ sample: SegmentationSample, _ mainLogits: [Tensor]) throws -> Void)? = nil)
         throws -> ConfusionMatrix {
         precondition(!models.isEmpty, "Evaluator needs at least one model")
         var matrix = ConfusionMatrix(classCount: classCount)
@@ -40,8 +44,11 @@ public enum Evaluator {
             guard let label = sample.label else {
                 throw DataError.missingLabels(dataset: dataset.name, entry: sample.name)
             }
-            let predictions = predict(models: models, input: sample.image.reshaped([1] + sample.image.shape),
-                                      classCount: classCount, height: label.height, width: label.width)
+            let logits = mainLogits(models: models, input: sample.image.reshaped([1] + sample.image.shape),
+                                    classCount: classCount)
+            try outputs?(sample, logits)
+            let predictions = predict(logits: logits, weights: models.map(\.weight), classCount: classCount,
+                                      height: label.height, width: label.width)
             if let prediction {
                 try prediction(sample.name, LabelImage(width: label.width, height: label.height, values: predictions))
             }
@@ -65,19 +72,48 @@ public enum Evaluator {
     /// - Returns: height · width class indices, row-major.
     public static func predict(models: [WeightedSegmenter], input: Tensor, classCount: Int,
                                height: Int, width: Int) -> [Int32] {
-        let upsampled = Tensor(shape: [1, classCount, height, width])
-        for model in models {
+        predict(logits: mainLogits(models: models, input: input, classCount: classCount),
+                weights: models.map(\.weight), classCount: classCount, height: height, width: width)
+    }
+
+    /// Each model's main logits in eval mode (spec §8 steps 1–2).
+    ///
+    /// - Parameters:
+    ///   - models: One or more segmenters.
+    ///   - input: [1, 3, H_in, W_in].
+    ///   - classCount: C (checked against the models).
+    /// - Returns: One [1, C, h, w] tensor per model.
+    public static func mainLogits(models: [WeightedSegmenter], input: Tensor, classCount: Int) -> [Tensor] {
+        models.map { model in
             let logits = model.segmenter.evaluationLogits(input)
             precondition(logits.shape[1] == classCount, "model has \(logits.shape[1]) classes, config \(classCount)")
-            let resized = Tensor(shape: upsampled.shape)
-            logits.withUnsafeBufferPointer { source in
+            return logits
+        }
+    }
+
+    /// The prediction of models' main logits (spec §8 steps 3–5): each upsampled (bilinear,
+    /// align_corners) to height × width, summed with the weights, arg-maxed over the classes
+    /// (first index on ties).
+    ///
+    /// - Parameters:
+    ///   - logits: One [1, C, h, w] tensor per model.
+    ///   - weights: The models' ensemble weights.
+    ///   - classCount: C.
+    ///   - height, width: The prediction's size.
+    /// - Returns: height · width class indices, row-major.
+    public static func predict(logits: [Tensor], weights: [Float], classCount: Int, height: Int, width: Int) -> [Int32] {
+        precondition(logits.count == weights.count && !logits.isEmpty, "Evaluator.predict: \(logits.count) logits, \(weights.count) weights")
+        let upsampled = Tensor(shape: [1, classCount, height, width])
+        let resized = Tensor(shape: upsampled.shape)
+        for (modelLogits, weight) in zip(logits, weights) {
+            modelLogits.withUnsafeBufferPointer { source in
                 resized.withUnsafeMutableBufferPointer { target in
                     bilinearResizeForward(output: target.baseAddress!, input: source.baseAddress!, batch: 1,
-                                          channels: classCount, inputHeight: logits.shape[2],
-                                          inputWidth: logits.shape[3], outputHeight: height, outputWidth: width)
+                                          channels: classCount, inputHeight: modelLogits.shape[2],
+                                          inputWidth: modelLogits.shape[3], outputHeight: height, outputWidth: width)
                 }
             }
-            addScaled(resized, into: upsampled, scale: model.weight)
+            addScaled(resized, into: upsampled, scale: weight)
         }
         var predictions = [Int32](repeating: 0, count: width * height)
         upsampled.withUnsafeBufferPointer { scores in

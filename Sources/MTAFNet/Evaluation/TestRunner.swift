@@ -49,6 +49,13 @@ public final class TestRunner {
     /// (`PredictionWriter`): single mode those of the evaluated model(s); best mode, after the
     /// scan, those of each target's best checkpoint (evaluated once more for this).
     public var predictionDirectory: String?
+    /// When set (`test --export FORMAT DIR`), predictions at the ground truth's full resolution
+    /// go under `<folder>/<target name>/` (`PredictionExporter`), for the same checkpoints as
+    /// `predictionDirectory`.
+    public var export: (directory: String, format: ExportFormat)?
+    /// When set (`test --save-logits DIR`), each image's main logits go under
+    /// `<folder>/<target name>/` (`LogitsWriter`), for the same checkpoints.
+    public var logitsDirectory: String?
     /// Single mode: also score the source's held-out validation set (when the source has a `val`
     /// list, as the synthetic benchmark does), to show the domain gap. Printed, not averaged.
     public var includeSourceValidation = false
@@ -96,8 +103,9 @@ public final class TestRunner {
         try (0 ..< config.targetCount).map { try evaluate(models, target: $0, savePredictions: true) }
     }
 
-    /// Scores target t; with `savePredictions` and a `predictionDirectory`, rank zero also
-    /// writes each prediction's PNG files.
+    /// Scores target t; with `savePredictions`, each rank also writes the files of the images it
+    /// scores: PNG predictions (`predictionDirectory`), full-resolution exports (`export`) and
+    /// logits (`logitsDirectory`).
     func evaluate(_ models: [WeightedSegmenter], target t: Int, savePredictions: Bool) throws -> TargetResult {
         let dataset = try DatasetFactory.testTarget(config, index: t)
         var save: ((String, LabelImage) throws -> Void)?
@@ -106,15 +114,44 @@ public final class TestRunner {
                                           classCount: config.numClasses)
             save = { name, classes in try writer.write(name: name, classes: classes) }
         }
+        let outputs = savePredictions ? try outputWriters(models, target: t) : nil
         let matrix = try Evaluator.confusion(models: models, dataset: dataset, classCount: config.numClasses,
                                              indices: try sharedIndices(target: t, count: dataset.count),
-                                             prediction: save)
+                                             prediction: save, outputs: outputs)
         // Architecture §3.9: every rank scored its share; the counts meet on every rank (rank zero reports).
         var counts = matrix.counts
         try cluster.world.allreduce(&counts, op: .sum)
         let total = ConfusionMatrix(classCount: config.numClasses, counts: counts)
         return TargetResult(target: config.targets[t], classNames: classNames, iou: total.perClassIoU,
                             mIoU: total.meanIoUPercent)
+    }
+
+    /// The writer of target t's full-resolution exports and logits, nil when neither is asked for.
+    /// The first image whose label size differs from its full resolution is reported once: the
+    /// official evaluator then scores another resolution than results_*.json.
+    private func outputWriters(_ models: [WeightedSegmenter],
+                               target t: Int) throws -> ((SegmentationSample, [Tensor]) throws -> Void)? {
+        let weights = models.map(\.weight)
+        let exporter = try export.map {
+            try PredictionExporter(directory: $0.directory + "/" + config.targets[t], classCount: config.numClasses,
+                                   format: $0.format, weights: weights)
+        }
+        let logits = logitsDirectory.map { LogitsWriter(directory: $0 + "/" + config.targets[t], weights: weights) }
+        guard exporter != nil || logits != nil else { return nil }
+        var reported = false
+        return { [self] sample, mainLogits in
+            if let exporter {
+                if !reported, let label = sample.label, let full = sample.fullResolution,
+                   label.size != full.canvas {
+                    log0("export: \(config.targets[t]) is scored at TEST.OUTPUT_SIZE_TARGET \(label.width)x\(label.height) "
+                        + "but its ground truth is \(full.size.width)x\(full.size.height) (e.g. \(sample.name)); "
+                        + "the official evaluator's scores of the export will differ from results_*.json")
+                    reported = true
+                }
+                try exporter.write(sample, mainLogits: mainLogits)
+            }
+            try logits?.write(sample, mainLogits: mainLogits)
+        }
     }
 
     /// The validation images of target t this rank scores: under mpirun the ranks of the
@@ -215,7 +252,7 @@ public final class TestRunner {
             log0("\tCurrent best mIoU: \(format(bestAverage.mIoU))")
             evaluated.append(all)
         }
-        if predictionDirectory != nil {
+        if predictionDirectory != nil || export != nil || logitsDirectory != nil {
             for (t, best) in bestResults.enumerated() {
                 guard let best else { continue }
                 try ModelCheckpoint.load(segmenter.stateDict, from: best.checkpoint)

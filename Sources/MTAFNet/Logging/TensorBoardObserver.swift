@@ -19,7 +19,7 @@ import Foundation
 /// `SessionLog` START at that step, so that TensorBoard drops what an earlier run in the same
 /// folder logged from that step on (a resumed run starts a new event file).
 public final class TensorBoardObserver: TrainingObserver {
-    /// ADVENT's TRAIN.TENSORBOARD_VIZRATE default; our config has no such key.
+    /// ADVENT's TRAIN.TENSORBOARD_VIZRATE default (also ours).
     public static let defaultImageEvery = 100
 
     /// The writer, nil on ranks that do not write.
@@ -54,10 +54,10 @@ public final class TensorBoardObserver: TrainingObserver {
     }
 
     /// The observer of a config: log folder `directory(for:)`, the config's targets, classes and
-    /// TRAIN.IMG_MEAN, images every `defaultImageEvery` iterations.
+    /// TRAIN.IMG_MEAN, images every TRAIN.TENSORBOARD_VIZRATE iterations.
     public convenience init(config: MTAFConfig, writes: Bool) throws {
         try self.init(directory: Self.directory(for: config), targets: config.targets, classCount: config.numClasses,
-                      imageMeanBGR: config.train.imgMean, writes: writes)
+                      imageMeanBGR: config.train.imgMean, imageEvery: config.train.tensorboardVizrate, writes: writes)
     }
 
     /// The log folder of a run: TRAIN.SNAPSHOT_DIR/tensorboard (next to the snapshots and the
