@@ -28,6 +28,10 @@ public enum SyntheticBenchmark {
         public var size = ImageSize(width: 320, height: 160)
         /// zlib level of the PNG files (1: fast).
         public var compressionLevel: Int = 1
+        /// The class set the scenes are drawn for: 7 (the default scenes) or 19 (they also hold
+        /// bicycles and trams, so every Cityscapes class occurs). Labels are each dataset's raw
+        /// ids either way; NUM_CLASSES picks the map that reads them.
+        public var classes: Int = 7
 
         public init() {}
     }
@@ -60,6 +64,9 @@ public enum SyntheticBenchmark {
     /// The split names: folder and list names per split index (Mapillary calls val `validation`).
     static let splitNames = ["train", "val", "tune"]
 
+    /// The class sets `Options.classes` takes.
+    public static let classCounts = [7, 19]
+
     /// Generates the benchmark.
     ///
     /// - Parameter options: Counts, seed, size and output folder.
@@ -67,6 +74,9 @@ public enum SyntheticBenchmark {
     /// - Throws: `DataError` when a folder or file cannot be written.
     /// Spec §9.
     public static func generate(_ options: Options) throws -> Summary {
+        guard classCounts.contains(options.classes) else {
+            throw DataError.unsupportedClassCount(dataset: "the synthetic benchmark (7 or 19 classes)", numClasses: options.classes)
+        }
         let root = options.outputDirectory
         let jobs = makeJobs(options)
         var folders = Set<String>()
@@ -119,10 +129,12 @@ public enum SyntheticBenchmark {
     ///   - index: The image index within the split.
     ///   - seed: The benchmark seed.
     ///   - size: W×H.
+    ///   - classes: 7 or 19 (`Options.classes`).
     /// - Returns: The RGB image and the element map.
-    static func scene(domain: SyntheticDomain, split: Int, index: Int, seed: UInt64, size: ImageSize) -> SyntheticScene {
+    static func scene(domain: SyntheticDomain, split: Int, index: Int, seed: UInt64, size: ImageSize,
+                      classes: Int = 7) -> SyntheticScene {
         var stream = RandomStream(seed: seed).split(index: domain.rawValue).split(index: split).split(index: index)
-        return SyntheticScene.render(domain: domain, size: size, stream: &stream)
+        return SyntheticScene.render(domain: domain, size: size, stream: &stream, nineteenClasses: classes == 19)
     }
 
     // MARK: Private
@@ -174,7 +186,8 @@ public enum SyntheticBenchmark {
     }
 
     static func write(_ job: Job, options: Options) throws {
-        let scene = scene(domain: job.domain, split: job.split, index: job.index, seed: options.seed, size: options.size)
+        let scene = scene(domain: job.domain, split: job.split, index: job.index, seed: options.seed, size: options.size,
+                          classes: options.classes)
         let root = options.outputDirectory
         try PNG.write(scene.pixelImage, toPath: "\(root)/\(job.image)", compressionLevel: options.compressionLevel)
         for label in job.labels {
