@@ -1,7 +1,8 @@
 // SyntheticBenchmark: writes the synthetic multi-domain benchmark (spec §9) in the folder layouts
 // of the real datasets (spec §7.2–§7.5), so the real dataset code reads it: a source domain
 // "game" laid out as GTA5 and three targets, "city" as Cityscapes, "vistas" as Mapillary Vistas,
-// "indian" as IDD, each with labels in that dataset's own id space.
+// "indian" as IDD, each with labels in that dataset's own id space. 19-class scenes
+// (`Options.classes`) also draw bicycles and trams, so every Cityscapes class occurs.
 
 import Dispatch
 import Foundation
@@ -71,7 +72,8 @@ public enum SyntheticBenchmark {
     ///
     /// - Parameter options: Counts, seed, size and output folder.
     /// - Returns: What was written.
-    /// - Throws: `DataError` when a folder or file cannot be written.
+    /// - Throws: `DataError` when a folder or file cannot be written, or `Options.classes` is
+    ///   neither 7 nor 19 (nothing is written then).
     /// Spec §9.
     public static func generate(_ options: Options) throws -> Summary {
         guard classCounts.contains(options.classes) else {
