@@ -28,6 +28,9 @@ extension MTAFMPI {
         @Option(help: "The number of labelled tune images per target domain (a split apart from val, for choosing snapshots and loss weights).")
         var targetTuneImages: Int = 50
 
+        @Option(help: "The class set the scenes are drawn for: 7, or 19 to add bicycles and trams so that every Cityscapes class occurs (labels are each dataset's raw ids either way).")
+        var classes: Int = 7
+
         @Flag(help: "Also measure the domain gap with a colour-only nearest-mean classifier.")
         var checkGap = false
 
@@ -37,6 +40,9 @@ extension MTAFMPI {
                 throw ValidationError("--target-train-images must be at least 1, got \(targetTrainImages).")
             }
             if targetValImages < 1 { throw ValidationError("--target-val-images must be at least 1, got \(targetValImages).") }
+            if !SyntheticBenchmark.classCounts.contains(classes) {
+                throw ValidationError("--classes must be 7 or 19, got \(classes).")
+            }
             if targetTuneImages < 0 {
                 throw ValidationError("--target-tune-images must not be negative, got \(targetTuneImages).")
             }
@@ -50,10 +56,11 @@ extension MTAFMPI {
             options.targetTrainImages = targetTrainImages
             options.targetValImages = targetValImages
             options.targetTuneImages = targetTuneImages
+            options.classes = classes
             let start = Date()
             let summary = try SyntheticBenchmark.generate(options)
             let seconds = Date().timeIntervalSince(start)
-            StandardOutput.line("Wrote the synthetic benchmark (seed \(seed), \(options.size) images) to \(out):")
+            StandardOutput.line("Wrote the synthetic benchmark (seed \(seed), \(options.size) images, \(classes)-class scenes) to \(out):")
             StandardOutput.line("\(summary)")
             StandardOutput.line(String(format: "Done in %.2f s.", seconds))
             if checkGap {

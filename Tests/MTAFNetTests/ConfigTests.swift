@@ -277,7 +277,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testEffectiveConfigRoundTrip() throws {
-        for name in Self.upstreamNames + Self.syntheticNames {
+        for name in Self.upstreamNames + Self.syntheticNames + BenchmarkConfigTests.all.map(\.name) {
             let c = try MTAFConfig.load(file: Self.path(name + ".yml"))
             let back = try MTAFConfig.load(yaml: c.yamlText, source: "train_cfg.yml")
             XCTAssertEqual(back, c, name)

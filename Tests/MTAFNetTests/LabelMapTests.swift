@@ -36,7 +36,22 @@ final class LabelMapTests: XCTestCase {
         XCTAssertEqual(idd.table.count, 40)
         XCTAssertEqual([0, 1, 2, 3, 4, 5, 6, 7, 11, 19, 22, 23, 27, 29, 32, 33, 34, 39, 40].map { idd.trainID(Int32($0)) },
                        [0, 255, 0, 0, 255, 255, 5, 255, 6, 1, 255, 2, 255, 1, 3, 4, 255, 255, 255])
-        XCTAssertThrowsError(try LabelMaps.idd(numClasses: 19))
+        XCTAssertThrowsError(try LabelMaps.idd(numClasses: 16))
+    }
+
+    /// The whole 19-class IDD table against CoaST's data/idd_list/info19class.json (its 250 is our
+    /// 255); ADAS's datasets/idd.py has the same pairs.
+    func testIDDNineteenClassesAgreeWithCoaST() throws {
+        let idd = try LabelMaps.idd(numClasses: 19)
+        var expected = [Int32](repeating: 255, count: 40)
+        let coast: [(Int, Int32)] = [(0, 0), (3, 1), (5, 9), (6, 11), (8, 12), (9, 17), (10, 18), (12, 13), (13, 14),
+                                     (14, 15), (17, 16), (20, 3), (21, 4), (24, 7), (25, 6), (26, 5), (29, 2), (32, 8),
+                                     (33, 10)]
+        for (raw, train) in coast { expected[raw] = train }
+        XCTAssertEqual(idd.table, expected)
+        XCTAssertEqual(idd.classNames, LabelMaps.classNames19)
+        // Spot checks by name: road, curb (ignored), autorickshaw (ignored), train, sky.
+        XCTAssertEqual([0, 19, 11, 17, 33, 39, 40].map { idd.trainID(Int32($0)) }, [0, 255, 255, 16, 10, 255, 255])
     }
 
     func testMapillaryVectorOfAppendixB4() throws {
@@ -55,6 +70,31 @@ final class LabelMapTests: XCTestCase {
         map.apply(&values)
         XCTAssertEqual(values, [0, 255, 70])
         XCTAssertThrowsError(try LabelMaps.mapillary(labelNames: ["Road", "Hovercraft"], configPath: "c.json")) { error in
+            XCTAssertTrue("\(error)".contains("Hovercraft") && "\(error)".contains("c.json"), "\(error)")
+        }
+    }
+
+    /// The 19-class Vistas vector against CoaST's classes_mappings_mapillary_to_cityscapes_19
+    /// (data/mapillary_dataset.py), index = config.json position of Vistas v1.2.
+    func testMapillaryNineteenClassesAgreeWithCoaST() throws {
+        let map = try LabelMaps.mapillary(labelNames: LabelMaps.mapillaryLabelNames, numClasses: 19)
+        var expected = [Int32](repeating: 255, count: 66)
+        let coast: [(String, Int32)] = [
+            ("Road", 0), ("Sidewalk", 1), ("Building", 2), ("Wall", 3), ("Fence", 4), ("Pole", 5), ("Traffic Light", 6),
+            ("Traffic Sign (Back)", 7), ("Traffic Sign (Front)", 7), ("Vegetation", 8), ("Terrain", 9), ("Sky", 10),
+            ("Person", 11), ("Bicyclist", 12), ("Motorcyclist", 12), ("Other Rider", 12), ("Car", 13), ("Truck", 14),
+            ("Bus", 15), ("On Rails", 16), ("Motorcycle", 17), ("Bicycle", 18),
+        ]
+        for (name, train) in coast { expected[LabelMaps.mapillaryLabelNames.firstIndex(of: name)!] = train }
+        XCTAssertEqual(map.table, expected)
+        XCTAssertEqual(map.classNames, LabelMaps.classNames19)
+        // Spot checks by index: Curb, Road, Lane Marking - General, Utility Pole, Traffic Sign (Back),
+        // Bicycle, On Rails, Caravan, Unlabeled; beyond the table: kept (spec §7.5).
+        XCTAssertEqual([2, 13, 24, 47, 49, 52, 58, 56, 65, 70].map { map.trainID(Int32($0)) },
+                       [255, 0, 255, 255, 7, 18, 16, 255, 255, 70])
+        XCTAssertThrowsError(try LabelMaps.mapillary(labelNames: LabelMaps.mapillaryLabelNames, numClasses: 16))
+        XCTAssertThrowsError(try LabelMaps.mapillary(labelNames: ["Road", "Hovercraft"], numClasses: 19,
+                                                     configPath: "c.json")) { error in
             XCTAssertTrue("\(error)".contains("Hovercraft") && "\(error)".contains("c.json"), "\(error)")
         }
     }

@@ -73,6 +73,46 @@ final class SyntheticBenchmarkTests: XCTestCase {
         }
     }
 
+    /// `classes: 19` adds bicycles and trams: read through the real dataset readers with
+    /// NUM_CLASSES 19, every domain's labels hold train (16) and bicycle (18) besides road and sky,
+    /// and only the 19 train ids and 255. The default scenes never draw either element.
+    func testNineteenClassScenesReachEveryDomainsNineteenClassMap() throws {
+        let root = try makeTemporaryDirectory(self)
+        var options = SyntheticBenchmark.Options()
+        options.outputDirectory = root
+        options.classes = 19
+        options.sourceImages = 6
+        options.targetTrainImages = 1
+        options.targetValImages = 6
+        options.targetTuneImages = 0
+        options.size = ImageSize(width: 160, height: 80)
+        _ = try SyntheticBenchmark.generate(options)
+        let read = DatasetOptions(imageSize: options.size, numClasses: 19)
+        let datasets: [any SegmentationDataset] = [
+            try GTA5Dataset(root: "\(root)/GTA5", listPath: "\(root)/gta5_list/all.txt", options: read),
+            try CityscapesDataset(root: "\(root)/Cityscapes", listPath: "\(root)/cityscapes_list/val.txt", set: "val",
+                                  options: read),
+            try MapillaryDataset(root: "\(root)/Mapillary", set: "validation", options: read),
+            try IDDDataset(root: "\(root)/IDD", listPath: "\(root)/idd_list/val.txt", set: "val", options: read),
+        ]
+        let allowed = Set((0...18).map { Int32($0) } + [255])
+        for dataset in datasets {
+            XCTAssertEqual(dataset.count, 6, dataset.name)
+            var seen = Set<Int32>()
+            for i in 0..<dataset.count { seen.formUnion(try dataset.sample(i).label!.values) }
+            XCTAssertTrue(seen.isSubset(of: allowed), "\(dataset.name): \(seen.sorted())")
+            for id: Int32 in [0, 10, 16, 18] { XCTAssertTrue(seen.contains(id), "\(dataset.name) lacks \(id): \(seen.sorted())") }
+        }
+        for index in 0..<6 {
+            let scene = SyntheticBenchmark.scene(domain: .city, split: 1, index: index, seed: 0, size: options.size)
+            XCTAssertFalse(scene.elements.contains { $0 == SyntheticElement.bicycle.rawValue || $0 == SyntheticElement.tram.rawValue })
+        }
+        options.classes = 16
+        XCTAssertThrowsError(try SyntheticBenchmark.generate(options)) { error in
+            XCTAssertTrue("\(error)".contains("NUM_CLASSES 16"), "\(error)")
+        }
+    }
+
     func testDeterministicPerSeed() throws {
         let a = try generate(seed: 5), b = try generate(seed: 5), c = try generate(seed: 6)
         for file in ["GTA5/images/00002.png", "Mapillary/validation/labels/synthetic_000001.png",

@@ -3,7 +3,7 @@
 
 import Foundation
 
-/// IDD, listed by `idd_list/{train,val}.txt`; 7 classes only.
+/// IDD, listed by `idd_list/{train,val}.txt`; 7 or 19 classes.
 public struct IDDDataset: SegmentationDataset {
     let pairs: ListedPairs
     public let name: String
@@ -14,8 +14,8 @@ public struct IDDDataset: SegmentationDataset {
     ///   - root: DATA_DIRECTORY_TARGET.
     ///   - listPath: The list file.
     ///   - set: `train` or `val`.
-    ///   - options: Sizes, NUM_CLASSES (7), whether labels are read.
-    /// - Throws: `DataError` (missing list or file, a class count other than 7).
+    ///   - options: Sizes, NUM_CLASSES (7 or 19), whether labels are read.
+    /// - Throws: `DataError` (missing list or file, a class count other than 7 or 19).
     /// Spec §7.4, Appendix B.3 (upstream `IDDDataSet`).
     public init(root: String, listPath: String, set: String, options: DatasetOptions) throws {
         let map = try LabelMaps.idd(numClasses: options.numClasses)

@@ -1,6 +1,12 @@
 // LabelMaps: the raw id → train id tables of spec Appendix B for Cityscapes (19/16/7 classes),
-// GTA5 (19/7), IDD (7), Mapillary Vistas (7, built from config.json's label names) and SYNTHIA
-// (19/16/7). Anything not listed maps to 255.
+// GTA5 (19/7), IDD (19/7), Mapillary Vistas (19/7, built from config.json's label names) and
+// SYNTHIA (19/16/7). Anything not listed maps to 255.
+//
+// MTAF ships the 7-class IDD and Vistas maps only. The 19-class ones are those of CoaST
+// (github.com/Mael-zys/CoaST, commit 4ff51a3: data/idd_list/info19class.json and
+// data/mapillary_dataset.py `classes_mappings_mapillary_to_cityscapes_19`), the code of the later
+// work that benchmarks MTAF's four settings at 19 classes. ADAS (github.com/Seung-Hun-Lee/ADAS,
+// datasets/idd.py) has the same IDD map; its Vistas map differs (docs/from-mtaf.md).
 
 /// The label maps of the supported datasets (spec Appendix B).
 public enum LabelMaps {
@@ -75,18 +81,26 @@ public enum LabelMaps {
 
     // MARK: IDD (Appendix B.3)
 
-    /// IDD `id` values (0…39) → the 7 classes; 40 entries.
+    /// IDD `id` values (0…39) → train ids; 40 entries. NUM_CLASSES 7 (MTAF's `info7class.json`)
+    /// or 19 (CoaST's `info19class.json`: IDD's classes that are Cityscapes ones; curb, drivable
+    /// and non-drivable fallback, autorickshaw, billboard … are ignored).
     ///
-    /// - Throws: `DataError.unsupportedClassCount` unless NUM_CLASSES is 7 (no other IDD table ships).
+    /// - Throws: `DataError.unsupportedClassCount` for another class count.
     /// Spec §7.4, Appendix B.3.
     public static func idd(numClasses: Int) throws -> LabelMap {
-        guard numClasses == 7 else { throw DataError.unsupportedClassCount(dataset: "IDD", numClasses: numClasses) }
-        let pairs: [(Int, Int)] = [
-            (0, 0), (2, 0), (3, 0), (6, 5), (8, 5), (9, 6), (10, 6), (11, 6), (12, 6), (13, 6), (14, 6), (15, 6),
-            (16, 6), (17, 6), (18, 6), (19, 1), (20, 1), (21, 1), (23, 2), (24, 2), (25, 2), (26, 2), (29, 1),
-            (32, 3), (33, 4),
-        ]
-        return LabelMap(pairs: pairs, size: 40, classNames: classNames7)
+        let pairs: [(Int, Int)]
+        switch numClasses {
+        case 19:
+            pairs = [(0, 0), (3, 1), (29, 2), (20, 3), (21, 4), (26, 5), (25, 6), (24, 7), (32, 8), (5, 9),
+                     (33, 10), (6, 11), (8, 12), (12, 13), (13, 14), (14, 15), (17, 16), (9, 17), (10, 18)]
+        case 7:
+            pairs = [(0, 0), (2, 0), (3, 0), (6, 5), (8, 5), (9, 6), (10, 6), (11, 6), (12, 6), (13, 6), (14, 6),
+                     (15, 6), (16, 6), (17, 6), (18, 6), (19, 1), (20, 1), (21, 1), (23, 2), (24, 2), (25, 2), (26, 2),
+                     (29, 1), (32, 3), (33, 4)]
+        default:
+            throw DataError.unsupportedClassCount(dataset: "IDD", numClasses: numClasses)
+        }
+        return LabelMap(pairs: pairs, size: 40, classNames: classNames(numClasses: numClasses)!)
     }
 
     // MARK: Mapillary Vistas (Appendix B.4)
@@ -128,24 +142,49 @@ public enum LabelMaps {
         return result
     }()
 
+    /// The 19-class train id of each Vistas readable name, lower-cased; names not listed are
+    /// ignored (CoaST's `classes_mappings_mapillary_to_cityscapes_19`: only a Vistas class that is
+    /// a Cityscapes class counts; curb, lane markings, utility poles, caravans … are ignored).
+    public static let mapillaryClassOfName19: [String: Int32] = {
+        let names: [(Int32, [String])] = [
+            (0, ["Road"]), (1, ["Sidewalk"]), (2, ["Building"]), (3, ["Wall"]), (4, ["Fence"]), (5, ["Pole"]),
+            (6, ["Traffic Light"]), (7, ["Traffic Sign (Back)", "Traffic Sign (Front)"]), (8, ["Vegetation"]),
+            (9, ["Terrain"]), (10, ["Sky"]), (11, ["Person"]), (12, ["Bicyclist", "Motorcyclist", "Other Rider"]),
+            (13, ["Car"]), (14, ["Truck"]), (15, ["Bus"]), (16, ["On Rails"]), (17, ["Motorcycle"]), (18, ["Bicycle"]),
+        ]
+        var result: [String: Int32] = [:]
+        for (train, group) in names {
+            for name in group { result[name.lowercased()] = train }
+        }
+        return result
+    }()
+
     /// The Mapillary map built from config.json's label names (index = pixel value), by name,
     /// case-insensitive; values beyond the table are left unchanged.
     ///
     /// - Parameters:
     ///   - labelNames: The readable names in config.json order.
+    ///   - numClasses: 7 (MTAF's grouping) or 19 (CoaST's).
     ///   - configPath: The config file, for error messages.
-    /// - Throws: `DataError.badConfig` for a name the mapping does not know (upstream: KeyError).
+    /// - Throws: `DataError.badConfig` for a name the 7-class mapping does not know (upstream:
+    ///   KeyError) — both class counts need every name to be a Vistas v1.2 name;
+    ///   `DataError.unsupportedClassCount` for another class count.
     /// Spec §7.5, Appendix B.4.
-    public static func mapillary(labelNames: [String], configPath: String = "config.json") throws -> LabelMap {
+    public static func mapillary(labelNames: [String], numClasses: Int = 7,
+                                 configPath: String = "config.json") throws -> LabelMap {
+        guard numClasses == 7 || numClasses == 19 else {
+            throw DataError.unsupportedClassCount(dataset: "Mapillary", numClasses: numClasses)
+        }
         var table = [Int32]()
         for (index, name) in labelNames.enumerated() {
-            guard let train = mapillaryClassOfName[name.lowercased()] else {
+            let key = name.lowercased()
+            guard let train7 = mapillaryClassOfName[key] else {
                 throw DataError.badConfig(file: configPath,
                                           reason: "label \(index) '\(name)' is not a known Mapillary Vistas label name")
             }
-            table.append(train)
+            table.append(numClasses == 7 ? train7 : mapillaryClassOfName19[key] ?? 255)
         }
-        return LabelMap(table: table, classNames: classNames7, unlisted: .keep)
+        return LabelMap(table: table, classNames: classNames(numClasses: numClasses)!, unlisted: .keep)
     }
 
     // MARK: SYNTHIA (Appendix B.5)

@@ -5,7 +5,7 @@
 
 import Foundation
 
-/// Mapillary Vistas; 7 classes, mapped by the label names of config.json.
+/// Mapillary Vistas; 7 or 19 classes, mapped by the label names of config.json.
 public struct MapillaryDataset: SegmentationDataset {
     /// The "Unlabeled" label index, the padding value of label maps (→ 255).
     public static let paddingLabel: Int32 = 65
@@ -25,16 +25,16 @@ public struct MapillaryDataset: SegmentationDataset {
     /// - Parameters:
     ///   - root: DATA_DIRECTORY_TARGET (holds `config.json` and the set folders).
     ///   - set: `train` for training, `validation` for testing.
-    ///   - options: Sizes, NUM_CLASSES (7), whether labels are read, label scaling.
-    /// - Throws: `DataError` (missing folder, config or file, unknown label name).
+    ///   - options: Sizes, NUM_CLASSES (7 or 19), whether labels are read, label scaling.
+    /// - Throws: `DataError` (missing folder, config or file, unknown label name, another class count).
     /// Spec §7.5, Appendix B.4 (upstream `MapillaryDataSet`).
     public init(root: String, set: String, options: DatasetOptions) throws {
-        guard options.numClasses == 7 else {
+        guard options.numClasses == 7 || options.numClasses == 19 else {
             throw DataError.unsupportedClassCount(dataset: "Mapillary", numClasses: options.numClasses)
         }
         let configPath = "\(root)/config.json"
         labelMap = try LabelMaps.mapillary(labelNames: try MapillaryDataset.labelNames(configPath: configPath),
-                                           configPath: configPath)
+                                           numClasses: options.numClasses, configPath: configPath)
         let folder = "\(root)/\(set)"
         let images = try MapillaryDataset.sortedFiles("\(folder)/images")
         let labels = Set(try MapillaryDataset.sortedFiles("\(folder)/labels"))

@@ -1,7 +1,8 @@
 // SyntheticBenchmark: writes the synthetic multi-domain benchmark (spec §9) in the folder layouts
 // of the real datasets (spec §7.2–§7.5), so the real dataset code reads it: a source domain
 // "game" laid out as GTA5 and three targets, "city" as Cityscapes, "vistas" as Mapillary Vistas,
-// "indian" as IDD, each with labels in that dataset's own id space.
+// "indian" as IDD, each with labels in that dataset's own id space. 19-class scenes
+// (`Options.classes`) also draw bicycles and trams, so every Cityscapes class occurs.
 
 import Dispatch
 import Foundation
@@ -28,6 +29,10 @@ public enum SyntheticBenchmark {
         public var size = ImageSize(width: 320, height: 160)
         /// zlib level of the PNG files (1: fast).
         public var compressionLevel: Int = 1
+        /// The class set the scenes are drawn for: 7 (the default scenes) or 19 (they also hold
+        /// bicycles and trams, so every Cityscapes class occurs). Labels are each dataset's raw
+        /// ids either way; NUM_CLASSES picks the map that reads them.
+        public var classes: Int = 7
 
         public init() {}
     }
@@ -60,13 +65,20 @@ public enum SyntheticBenchmark {
     /// The split names: folder and list names per split index (Mapillary calls val `validation`).
     static let splitNames = ["train", "val", "tune"]
 
+    /// The class sets `Options.classes` takes.
+    public static let classCounts = [7, 19]
+
     /// Generates the benchmark.
     ///
     /// - Parameter options: Counts, seed, size and output folder.
     /// - Returns: What was written.
-    /// - Throws: `DataError` when a folder or file cannot be written.
+    /// - Throws: `DataError` when a folder or file cannot be written, or `Options.classes` is
+    ///   neither 7 nor 19 (nothing is written then).
     /// Spec §9.
     public static func generate(_ options: Options) throws -> Summary {
+        guard classCounts.contains(options.classes) else {
+            throw DataError.unsupportedClassCount(dataset: "the synthetic benchmark (7 or 19 classes)", numClasses: options.classes)
+        }
         let root = options.outputDirectory
         let jobs = makeJobs(options)
         var folders = Set<String>()
@@ -119,10 +131,12 @@ public enum SyntheticBenchmark {
     ///   - index: The image index within the split.
     ///   - seed: The benchmark seed.
     ///   - size: W×H.
+    ///   - classes: 7 or 19 (`Options.classes`).
     /// - Returns: The RGB image and the element map.
-    static func scene(domain: SyntheticDomain, split: Int, index: Int, seed: UInt64, size: ImageSize) -> SyntheticScene {
+    static func scene(domain: SyntheticDomain, split: Int, index: Int, seed: UInt64, size: ImageSize,
+                      classes: Int = 7) -> SyntheticScene {
         var stream = RandomStream(seed: seed).split(index: domain.rawValue).split(index: split).split(index: index)
-        return SyntheticScene.render(domain: domain, size: size, stream: &stream)
+        return SyntheticScene.render(domain: domain, size: size, stream: &stream, nineteenClasses: classes == 19)
     }
 
     // MARK: Private
@@ -174,7 +188,8 @@ public enum SyntheticBenchmark {
     }
 
     static func write(_ job: Job, options: Options) throws {
-        let scene = scene(domain: job.domain, split: job.split, index: job.index, seed: options.seed, size: options.size)
+        let scene = scene(domain: job.domain, split: job.split, index: job.index, seed: options.seed, size: options.size,
+                          classes: options.classes)
         let root = options.outputDirectory
         try PNG.write(scene.pixelImage, toPath: "\(root)/\(job.image)", compressionLevel: options.compressionLevel)
         for label in job.labels {

@@ -5,6 +5,9 @@
 enum SyntheticElement: UInt8, CaseIterable, Sendable {
     case void, sky, building, wall, fence, road, laneMarking, sidewalk, curb, terrain, dirt, vegetation
     case pole, trafficSign, trafficLight, person, rider, car, truck, bus, motorcycle, autorickshaw, egoVehicle
+    /// Drawn only in 19-class scenes (`SyntheticBenchmark.Options.classes`): the two Cityscapes
+    /// classes the 7-class scenes never draw.
+    case bicycle, tram
 
     /// The Cityscapes label id (`gtFine_labelIds`, also GTA5's), Appendix B.1.
     var cityscapesID: UInt8 {
@@ -29,6 +32,8 @@ enum SyntheticElement: UInt8, CaseIterable, Sendable {
         case .bus: return 28
         case .motorcycle: return 32
         case .egoVehicle: return 1      // → 255
+        case .bicycle: return 33
+        case .tram: return 31           // train
         }
     }
 
@@ -57,6 +62,8 @@ enum SyntheticElement: UInt8, CaseIterable, Sendable {
         case .motorcycle: return 9
         case .autorickshaw: return 11
         case .egoVehicle: return 36     // → 255
+        case .bicycle: return 10
+        case .tram: return 17           // train
         }
     }
 
@@ -87,6 +94,8 @@ enum SyntheticElement: UInt8, CaseIterable, Sendable {
         case .motorcycle: return 57
         case .autorickshaw: return 59   // Other Vehicle
         case .egoVehicle: return 64     // → 255
+        case .bicycle: return 52
+        case .tram: return 58           // On Rails
         }
     }
 }

@@ -20,12 +20,15 @@ struct SyntheticScene {
     ///   - domain: The domain whose statistics shape the scene.
     ///   - size: W×H.
     ///   - stream: The scene's own random stream.
+    ///   - nineteenClasses: Also draw a bicycle and a tram now and then, so that every one of the
+    ///     19 Cityscapes classes occurs; false draws exactly the 7-class scenes.
     /// Spec §9.
-    static func render(domain: SyntheticDomain, size: ImageSize, stream: inout RandomStream) -> SyntheticScene {
+    static func render(domain: SyntheticDomain, size: ImageSize, stream: inout RandomStream,
+                       nineteenClasses: Bool = false) -> SyntheticScene {
         var scene = SyntheticScene(width: size.width, height: size.height,
                                    elements: [UInt8](repeating: SyntheticElement.void.rawValue, count: size.pixelCount),
                                    color: [Float](repeating: 0, count: size.pixelCount * 3))
-        var painter = ScenePainter(style: domain.style, stream: stream)
+        var painter = ScenePainter(style: domain.style, stream: stream, nineteenClasses: nineteenClasses)
         painter.draw(&scene)
         stream = painter.stream
         return scene
@@ -52,10 +55,13 @@ private struct ScenePainter {
 
     let style: SyntheticDomain.Style
     var stream: RandomStream
+    /// Whether to add the bicycles and trams of 19-class scenes.
+    let nineteenClasses: Bool
 
-    init(style: SyntheticDomain.Style, stream: RandomStream) {
+    init(style: SyntheticDomain.Style, stream: RandomStream, nineteenClasses: Bool) {
         self.style = style
         self.stream = stream
+        self.nineteenClasses = nineteenClasses
     }
 
     // MARK: Random helpers
@@ -346,6 +352,17 @@ private struct ScenePainter {
             let x = ground.roadLeft + uniform(0.12, 0.88) * (ground.roadRight - ground.roadLeft)
             things.append(.vehicle(depth: uniform(0.12, 1.0), x: x, kind: kind))
         }
+        if nineteenClasses {
+            // After every draw of the 7-class scene, so those draws stay as they were.
+            if chance(0.8) {
+                let x = ground.roadLeft + uniform(0.05, 0.95) * (ground.roadRight - ground.roadLeft)
+                things.append(.vehicle(depth: uniform(0.3, 1.0), x: x, kind: .bicycle))
+            }
+            if chance(0.6) {
+                let x = ground.roadLeft + uniform(0.2, 0.8) * (ground.roadRight - ground.roadLeft)
+                things.append(.vehicle(depth: uniform(0.15, 0.6), x: x, kind: .tram))
+            }
+        }
         things.sort { $0.depth < $1.depth }
         for thing in things {
             switch thing {
@@ -402,6 +419,21 @@ private struct ScenePainter {
             let coat = pick(palette.clothes)
             fill(&scene, cx - size * 0.15, baseY - size * 1.1, cx + size * 0.15, baseY - size * 0.5, .rider, coat)
             ellipse(&scene, cx, baseY - size * 1.2, size * 0.11, size * 0.12, .rider, (195, 155, 125))
+        case .bicycle:
+            let size = 0.08 * w * t
+            ellipse(&scene, cx - size * 0.3, baseY - size * 0.15, size * 0.15, size * 0.15, .bicycle, (25, 25, 25))
+            ellipse(&scene, cx + size * 0.3, baseY - size * 0.15, size * 0.15, size * 0.15, .bicycle, (25, 25, 25))
+            fill(&scene, cx - size * 0.3, baseY - size * 0.4, cx + size * 0.3, baseY - size * 0.25, .bicycle,
+                 pick([(180, 30, 40), (30, 90, 170), (220, 220, 220)]))
+            let coat = pick(palette.clothes)
+            fill(&scene, cx - size * 0.12, baseY - size * 1.0, cx + size * 0.12, baseY - size * 0.4, .rider, coat)
+            ellipse(&scene, cx, baseY - size * 1.1, size * 0.1, size * 0.11, .rider, (195, 155, 125))
+        case .tram:
+            let width = 0.5 * w * t * uniform(0.9, 1.1), height = width * 0.55
+            fill(&scene, cx - width / 2, baseY - height, cx + width / 2, baseY - height * 0.05, .tram,
+                 jitter(pick([(210, 45, 40), (240, 230, 210), (40, 140, 90)]), 10))
+            fill(&scene, cx - width * 0.46, baseY - height * 0.88, cx + width * 0.46, baseY - height * 0.55, .tram, (45, 55, 70))
+            fill(&scene, cx - width * 0.02, baseY - height * 1.25, cx + width * 0.02, baseY - height, .tram, (60, 60, 60))
         case .autorickshaw:
             let width = 0.12 * w * t, height = width * 1.05
             fill(&scene, cx - width / 2, baseY - height, cx + width / 2, baseY - height * 0.1, .autorickshaw, (40, 140, 60))
