@@ -57,7 +57,7 @@ enum BenchIteration {
         let state = try TrainingState.initialized(
             framework: framework, hyperParameters: hyperParameters, blocks: model.configuration.blocks,
             width: model.width, ndf: ndf, random: RandomStream(seed: 1234).split(index: 0))
-        let trainer = TrainingFrameworks.make(state)
+        let trainer = try TrainingFrameworks.make(state)
         let batch = randomBatch(targets: targets, size: size, classes: hyperParameters.classes, seed: 2)
         if progress {
             FileHandle.standardError.write(Data("  \(framework) T=\(targets), \(model.name) at \(size): \(reps) + 1 iterations\n".utf8))

@@ -4,9 +4,9 @@ import XCTest
 @testable import MTAFNet
 
 /// The distributed trainer under XCTest: every multi-target framework trained on a thread world
-/// of N ranks (N < T: targets dealt round-robin; N = T: one per rank; with 2 KB gradient buckets
-/// started during the backward) writes the snapshot one process writes, within the rounding of
-/// a different summation order (architecture §3.11). This runs the code mpirun runs — the
+/// of N ranks (N < T: targets dealt round-robin; N = T: one per rank) writes the snapshot one
+/// process writes — bit for bit with DIST.DETERMINISTIC (architecture §3.12), within the rounding
+/// of a different summation order with MPI-style allreduce in 2 KB buckets (architecture §3.11). This runs the code mpirun runs — the
 /// gradient buckets, the MDis exchange of self-information maps, the BatchNorm-statistics merge,
 /// the MTKT teacher heads, the snapshot gather onto rank 0 and the loss merge — in one process;
 /// `scripts/check-distributed` keeps the same comparison under mpirun.
@@ -40,11 +40,53 @@ final class ThreadWorldTrainingTests: XCTestCase {
         return results.map(\.worstRatio).max() ?? .infinity
     }
 
-    func testEveryFrameworkOnTwoAndThreeRanksEqualsOneProcess() throws {
+    /// Every tensor of every file of snapshot 1, bit for bit.
+    private func assertIdentical(_ a: String, _ b: String, _ label: String) throws {
+        let manifest = try SnapshotStore(directory: a).readManifest(iteration: 1)
+        for record in manifest.files {
+            let left = try SafeTensors.read(contentsOf: a + "/" + record.name)
+            let right = try SafeTensors.read(contentsOf: b + "/" + record.name)
+            XCTAssertEqual(left.names.sorted(), right.names.sorted(), "\(label) \(record.name)")
+            for name in left.names where left.entries[name]!.dtype != .i64 {
+                let x = try left.tensor(name).scalars.map(\.bitPattern), y = try right.tensor(name).scalars.map(\.bitPattern)
+                XCTAssertTrue(x == y, "\(label) \(record.name) \(name): \(zip(x, y).filter { $0 != $1 }.count) elements differ")
+            }
+        }
+    }
+
+    func testDeterministicRunsAreBitIdenticalOnOneTwoAndThreeRanks() throws {
         for framework in ["Baseline", "MDis", "MTKT"] {
             let single = folder()
             _ = try Trainer(config: try config(framework, snapshots: single), cluster: LocalCluster(), log: { _ in }).run()
-            for (ranks, overrides) in [(2, []), (3, []), (3, ["DIST.BUCKET_MB=0.002"])] {
+            for ranks in [2, 3] {
+                let threads = folder()
+                try trainOnThreads(try config(framework, snapshots: threads), ranks: ranks)
+                try assertIdentical(threads, single, "\(framework) T=3 on \(ranks) ranks")
+            }
+        }
+    }
+
+    /// The control: without the canonical order, the same runs differ in their last bits.
+    func testAllreduceRunsDifferInTheirBits() throws {
+        let single = folder(), threads = folder()
+        _ = try Trainer(config: try config("MDis", snapshots: single, ["DIST.DETERMINISTIC=False"]), cluster: LocalCluster(),
+                        log: { _ in }).run()
+        try trainOnThreads(try config("MDis", snapshots: threads, ["DIST.DETERMINISTIC=False"]), ranks: 3)
+        let file = "model_1.safetensors"
+        let left = try SafeTensors.read(contentsOf: single + "/" + file), right = try SafeTensors.read(contentsOf: threads + "/" + file)
+        let differing = try left.names.filter { left.entries[$0]!.dtype != .i64 }.filter {
+            try left.tensor($0).scalars.map(\.bitPattern) != right.tensor($0).scalars.map(\.bitPattern)
+        }
+        XCTAssertGreaterThan(differing.count, 10)
+    }
+
+    func testEveryFrameworkOnTwoAndThreeRanksEqualsOneProcess() throws {
+        for framework in ["Baseline", "MDis", "MTKT"] {
+            let single = folder()
+            _ = try Trainer(config: try config(framework, snapshots: single, ["DIST.DETERMINISTIC=False"]), cluster: LocalCluster(),
+                            log: { _ in }).run()
+            for (ranks, overrides) in [(2, ["DIST.DETERMINISTIC=False"]), (3, ["DIST.DETERMINISTIC=False"]),
+                                       (3, ["DIST.DETERMINISTIC=False", "DIST.BUCKET_MB=0.002"]), (3, [])] {
                 let threads = folder()
                 try trainOnThreads(try config(framework, snapshots: threads, overrides), ranks: ranks)
                 let ratio = try worstRatio(threads, single)
@@ -58,7 +100,8 @@ final class ThreadWorldTrainingTests: XCTestCase {
     func testAChangedLossWeightIsSeen() throws {
         let single = folder(), threads = folder()
         _ = try Trainer(config: try config("MDis", snapshots: single), cluster: LocalCluster(), log: { _ in }).run()
-        try trainOnThreads(try config("MDis", snapshots: threads, ["TRAIN.LAMBDA_ADV_MAIN=0.103"]), ranks: 3)
+        try trainOnThreads(try config("MDis", snapshots: threads, ["TRAIN.LAMBDA_ADV_MAIN=0.103", "DIST.DETERMINISTIC=False"]),
+                           ranks: 3)
         XCTAssertGreaterThan(try worstRatio(threads, single), 1)
     }
 

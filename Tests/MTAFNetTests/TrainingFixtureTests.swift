@@ -135,7 +135,7 @@ final class TrainingFixtureTests: XCTestCase {
         let state = try TrainingState.initialized(framework: .baseline,
                                                   hyperParameters: TrainingHyperParameters(classes: 3, targetCount: 1),
                                                   blocks: [1, 1, 1, 1], width: 1, ndf: 2, random: RandomStream(seed: 3))
-        let framework = TrainingFrameworks.make(state)
+        let framework = try TrainingFrameworks.make(state)
         let image = Tensor(shape: [1, 3, 33, 65])
         let short = TrainingBatch(sourceImages: image, sourceLabels: [Int32](repeating: 0, count: 10), targetImages: [image])
         XCTAssertThrowsError(try framework.trainIteration(on: short)) { error in
@@ -157,7 +157,7 @@ final class TrainingFixtureTests: XCTestCase {
                 let state = try TrainingState.initialized(framework: kind, hyperParameters: hp, blocks: [1, 1, 1, 1],
                                                           width: 1, ndf: 2, random: RandomStream(seed: 4))
                 let layout = try TargetLayout(targets: max(t, 1), ranks: 1)
-                let framework = TrainingFrameworks.make(state, synchronization: try .forCluster(LocalCluster(), layout: layout,
+                let framework = try TrainingFrameworks.make(state, synchronization: try .forCluster(LocalCluster(), layout: layout,
                                                                                               sourceMode: .replicate))
                 var random = RandomStream(seed: 5)
                 func image() -> Tensor {
@@ -240,15 +240,18 @@ final class TrainingFixtureTests: XCTestCase {
         XCTAssertEqual(hp.discriminatorLearningRate(at: 5), 0.001 * pow(0.5, 0.9), accuracy: 1e-15)
     }
 
-    /// A world of one gets the seams that have nothing to combine, and the placement of one rank
-    /// hosting every target.
-    func testLocalClusterGetsLocalSynchronization() throws {
-        let synchronization = try TrainingSynchronization.forCluster(LocalCluster(), layout: try TargetLayout(targets: 3, ranks: 1),
-                                                                     sourceMode: .shard)
-        XCTAssertTrue(synchronization.gradients is LocalGradientSynchronizer)
-        XCTAssertTrue(synchronization.batchNormStatistics is InForwardBatchNormStatistics)
-        XCTAssertEqual(synchronization.placement, .local(targetCount: 3))
-        XCTAssertEqual(synchronization.world.size, 1)
+    /// A world of one updates the BN statistics in the forward; its gradients are canonical sums
+    /// (DIST.DETERMINISTIC) or accumulate in place; its placement is one rank hosting every target.
+    func testLocalClusterSynchronization() throws {
+        let layout = try TargetLayout(targets: 3, ranks: 1)
+        for deterministic in [true, false] {
+            let synchronization = try TrainingSynchronization.forCluster(LocalCluster(), layout: layout, sourceMode: .replicate,
+                                                                         deterministic: deterministic)
+            XCTAssertEqual(synchronization.gradients is LocalGradientSynchronizer, !deterministic)
+            XCTAssertTrue(synchronization.batchNormStatistics is InForwardBatchNormStatistics)
+            XCTAssertEqual(synchronization.placement, .local(targetCount: 3))
+            XCTAssertEqual(synchronization.world.size, 1)
+        }
     }
 
     /// The Adam allowance stays narrow: under 1 % of each case's discriminator scalars, only

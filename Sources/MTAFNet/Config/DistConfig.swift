@@ -17,6 +17,11 @@ public struct DistConfig: Equatable, Sendable {
     /// ranks that did not arrive (six times as long around setup and the first iteration,
     /// snapshots and evaluation); 0 waits forever.
     public var timeoutS = CollectiveTimeout.defaultSeconds
+    /// `DETERMINISTIC`: sum gradients in one canonical order, so that every world size (and
+    /// thread count) gives the same bits (architecture §3.12); False: MPI's allreduce in
+    /// buckets that overlap the backward (faster on a slow network, reproducible only on the
+    /// same layout within float rounding).
+    public var deterministic = true
 
     public init() {}
 }

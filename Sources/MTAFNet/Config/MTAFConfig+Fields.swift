@@ -85,6 +85,7 @@ extension MTAFConfig {
             .float("DIST.BUCKET_MB", \.dist.bucketMB),
             .bool("DIST.CHECKED_COLLECTIVES", \.dist.checkedCollectives),
             .float("DIST.TIMEOUT_S", \.dist.timeoutS),
+            .bool("DIST.DETERMINISTIC", \.dist.deterministic),
 
             .int("LOG.EVERY", \.log.every),
             .bool("LOG.TENSORBOARD", \.log.tensorboard),

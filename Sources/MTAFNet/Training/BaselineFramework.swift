@@ -45,7 +45,7 @@ public final class BaselineFramework: TrainingFramework {
 
         // 1. Source: CE at both levels, one backward; keep I(A_s), I(M_s). (Architecture §3.3: one rank
         //    in replicate mode, ×1/N in shard mode.)
-        let source = sourceSegmentationStep(batch, keepMaps: true, scale: sourceScale)
+        let source = try sourceSegmentationStep(batch, keepMaps: true, scale: sourceScale)
         if sourceScale != nil {
             losses.set("loss_seg_src_aux", source.lossAux)
             losses.set("loss_seg_src_main", source.lossMain)
@@ -78,22 +78,32 @@ public final class BaselineFramework: TrainingFramework {
 
         // 3. Source, detached: the same term T times per discriminator (one backward with the
         //    factor T: the T repeated gradients are equal), /(1 + T) at aux level, /2 at main.
+        // The pair is shared by the world: each term is a contribution of its canonical sum.
+        let gradients = synchronization.gradients
         if let sourceScale {
             if let auxMap = source.auxMap {
-                _ = AdversarialTerm.train(dAux, map: auxMap, label: 0, scale: Float(t) / Float(1 + t) * sourceScale)
+                _ = gradients.discriminatorBackward(of: state, role: .aux, contribution: .source) {
+                    AdversarialTerm.train(dAux, map: auxMap, label: 0, scale: Float(t) / Float(1 + t) * sourceScale)
+                }
             }
-            _ = AdversarialTerm.train(dMain, map: source.mainMap!, label: 0, scale: Float(t) / 2 * sourceScale)
+            _ = gradients.discriminatorBackward(of: state, role: .main, contribution: .source) {
+                AdversarialTerm.train(dMain, map: source.mainMap!, label: 0, scale: Float(t) / 2 * sourceScale)
+            }
         }
 
         // 4. Each (hosted) target, detached: label 1 ("target"), /2 at both levels.
         for target in hosted {
             let scale = 0.5 * placement.targetScale(target)
             if let auxMap = targetAuxMaps[target] {
-                losses.set("loss_d_aux", AdversarialTerm.train(dAux, map: auxMap, label: 1, scale: scale) / 2,
-                           target: target)
+                let loss = gradients.discriminatorBackward(of: state, role: .aux, contribution: .target(target)) {
+                    AdversarialTerm.train(dAux, map: auxMap, label: 1, scale: scale)
+                }
+                losses.set("loss_d_aux", loss / 2, target: target)
             }
-            losses.set("loss_d_main", AdversarialTerm.train(dMain, map: targetMainMaps[target]!, label: 1,
-                                                            scale: scale) / 2, target: target)
+            let loss = gradients.discriminatorBackward(of: state, role: .main, contribution: .target(target)) {
+                AdversarialTerm.train(dMain, map: targetMainMaps[target]!, label: 1, scale: scale)
+            }
+            losses.set("loss_d_main", loss / 2, target: target)
         }
 
         // 5. SGD step; then T times: Adam of D_aux (a no-op without multi-level: no gradient),

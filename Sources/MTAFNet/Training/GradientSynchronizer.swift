@@ -17,19 +17,33 @@ public protocol GradientSynchronizer: AnyObject {
     /// - Throws: a communication error.
     func synchronizeGradients(of state: TrainingState) throws
 
-    /// Runs `backward`, this rank's last backward into the segmenter in the iteration, so that
-    /// gradients it finishes can be sent while it goes on (architecture §3.6: buckets overlapping the
-    /// backward). It must write each segmenter gradient at most once.
-    func finalSegmenterBackward(of state: TrainingState, _ backward: () throws -> Void) throws
+    /// Runs `backward`, one backward into the segmenter: the pass `pass` of this rank (its last
+    /// of the iteration when `isFinal`, whose finished gradients may be sent while it goes on:
+    /// architecture §3.6), or one contribution of the canonical sum (architecture §3.12).
+    func segmenterBackward(of state: TrainingState, pass: SegmenterPassKind, isFinal: Bool,
+                           _ backward: () throws -> Void) throws
+
+    /// Runs `body`, one weight backward into the discriminator of `role` computed on the data
+    /// of `contribution` (a contribution of the canonical sum when the discriminator is shared
+    /// by the world, architecture §3.12).
+    func discriminatorBackward<R>(of state: TrainingState, role: DiscriminatorRole, contribution: SegmenterPassKind,
+                                  _ body: () throws -> R) rethrows -> R
 }
 
-/// The world of one: every gradient is already global, so this does nothing.
+/// The world of one with DIST.DETERMINISTIC off: every gradient is already global, so this does
+/// nothing (the passes accumulate into one buffer in their own order).
 public final class LocalGradientSynchronizer: GradientSynchronizer {
     public init() {}
 
     public func synchronizeGradients(of state: TrainingState) throws {}
 
-    public func finalSegmenterBackward(of state: TrainingState, _ backward: () throws -> Void) throws {
+    public func segmenterBackward(of state: TrainingState, pass: SegmenterPassKind, isFinal: Bool,
+                                  _ backward: () throws -> Void) throws {
         try backward()
+    }
+
+    public func discriminatorBackward<R>(of state: TrainingState, role: DiscriminatorRole, contribution: SegmenterPassKind,
+                                         _ body: () throws -> R) rethrows -> R {
+        try body()
     }
 }

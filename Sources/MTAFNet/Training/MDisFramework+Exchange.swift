@@ -37,7 +37,7 @@ extension MDisFramework {
 
         // 1. Source: CE at both levels (the last rank in replicate mode, ×1/N in shard mode), one
         //    backward; keep I(A_s), I(M_s).
-        let source = sourceSegmentationStep(batch, keepMaps: true, scale: placement.sourceScale)
+        let source = try sourceSegmentationStep(batch, keepMaps: true, scale: placement.sourceScale)
         if placement.sourceScale != nil {
             losses.set("loss_seg_src_aux", source.lossAux)
             losses.set("loss_seg_src_main", source.lossMain)
@@ -139,8 +139,9 @@ extension MDisFramework {
     ///   - mapShape: [n, C, H, W].
     ///   - levels: aux flags of the levels, in block order.
     ///   - world: every rank.
-    /// - Returns: per level, the generator data gradients of the owners that have a term on
-    ///   this rank's target, in owner rank order (empty lists when it produced nothing).
+    /// - Returns: per level, the generator data gradient of every target-vs-target
+    ///   discriminator with a term on this rank's target, in the order of its index j (empty
+    ///   lists when it produced nothing).
     private func exchangeRound(_ round: Int, maps: [Tensor], mapShape: [Int], levels: [Bool],
                                world: any Collectives) throws -> [[Tensor]] {
         let placement = placement
@@ -178,18 +179,25 @@ extension MDisFramework {
             }
         }
 
-        // Owner work: each owned discriminator once per received map, both phases.
-        var reply = [Float](repeating: 0, count: received.count)
+        // Owner work: each owned discriminator once per received map, both phases. The data
+        // gradient of each discriminator with a generator term goes back on its own (the
+        // producer adds them in the order of j: the same sum on every world size).
+        func termCount(_ owner: Int, target i: Int) -> Int {
+            ownedTargetDiscriminators(rank: owner).filter { hasGeneratorTerm($0, target: i) }.count
+        }
+        let replyCounts = (0..<n).map { p in producerTarget(p).map { termCount(me, target: $0) * block } ?? 0 }
+        var reply = [Float](repeating: 0, count: replyCounts.reduce(0, +))
         if !mine.isEmpty {
-            var offset = 0
+            var offset = 0, replyOffset = 0
             for p in 0..<n {
                 guard let i = producerTarget(p) else { continue }
                 let scale = placement.targetScale(i)
+                let terms = termCount(me, target: i)
                 for (l, aux) in levels.enumerated() {
                     let base = offset + l * m
                     let input = Tensor(shape: mapShape, values: Array(received[base ..< base + m]))
                     let lambda = Float(aux ? state.hyperParameters.lambdaAdvAux : state.hyperParameters.lambdaAdvMain)
-                    var dataGradient: Tensor? = nil
+                    var term = 0
                     for j in mine {
                         let fool: (label: Float, weight: Float)?
                         let train: (label: Float, scale: Float)
@@ -202,36 +210,47 @@ extension MDisFramework {
                         }
                         let gradient = AdversarialTerm.foolAndTrain(discriminator(targetDiscriminatorRole(j, aux: aux)),
                                                                     map: input, fool: fool, train: train)
-                        if let gradient {
-                            if let dataGradient { dataGradient.accumulate(gradient) } else { dataGradient = gradient }
+                        guard let gradient else { continue }
+                        // Reply layout per producer: [term][level][M].
+                        let start = replyOffset + (term * levels.count + l) * m
+                        gradient.withUnsafeBufferPointer { g in
+                            for e in 0..<m { reply[start + e] = g[e] }
                         }
-                    }
-                    dataGradient?.withUnsafeBufferPointer { g in
-                        for e in 0..<m { reply[base + e] = g[e] }
+                        term += 1
                     }
                 }
                 offset += block
+                replyOffset += terms * block
             }
         }
 
         // Data gradients back to the producers.
-        var back = [Float](repeating: 0, count: mapCounts.reduce(0, +))
+        let backCounts = (0..<n).map { owner in
+            producing ? termCount(owner, target: producerTarget(me)!) * block : 0
+        }
+        var back = [Float](repeating: 0, count: backCounts.reduce(0, +))
         try synchronization.time.measure("exchange") {
             try reply.withUnsafeBufferPointer { s in
                 try back.withUnsafeMutableBufferPointer { r in
-                    try world.alltoallv(s, sendCounts: producerCounts, into: r, recvCounts: mapCounts)
+                    try world.alltoallv(s, sendCounts: replyCounts, into: r, recvCounts: backCounts)
                 }
             }
         }
         guard producing, let i = producerTarget(me) else { return levels.map { _ in [] } }
-        var result = levels.map { _ in [Tensor]() }
-        for (k, owner) in owners.enumerated() {
-            guard ownedTargetDiscriminators(rank: owner).contains(where: { hasGeneratorTerm($0, target: i) }) else { continue }
-            for l in levels.indices {
-                let base = k * block + l * m
-                result[l].append(Tensor(shape: mapShape, values: Array(back[base ..< base + m])))
+        // Every term's gradient with its discriminator index j, then in the order of j.
+        var terms: [(j: Int, gradients: [Tensor])] = []
+        var offset = 0
+        for owner in 0..<n {
+            for j in ownedTargetDiscriminators(rank: owner) where hasGeneratorTerm(j, target: i) {
+                let gradients = levels.indices.map { l in
+                    Tensor(shape: mapShape, values: Array(back[offset + l * m ..< offset + (l + 1) * m]))
+                }
+                terms.append((j, gradients))
+                offset += block
             }
         }
+        terms.sort { $0.j < $1.j }
+        let result = levels.indices.map { l in terms.map { $0.gradients[l] } }
         return result
     }
 }

@@ -25,9 +25,10 @@
 /// target's). Spec §5.3, §10 (upstream `train_advent_mtkt`).
 ///
 /// Distributed (architecture §3.5): a rank runs the backbone, the student and the teacher heads of its
-/// hosted targets only (teacher i's source terms on its group's leader, or ×1/k_i in shard mode;
-/// target i's terms ×1/k_i; no term is shared by all ranks); D_main,i and D_aux,i live on
-/// target i's group.
+/// hosted targets (target i's terms ×1/k_i); the teachers' source CE runs on the last rank for
+/// every teacher in replicate mode (one source contribution, as in one process) or on teacher
+/// i's group ×1/k_i in shard mode; D_main,i and D_aux,i live on target i's group with teacher
+/// i's source terms on its leader (or ×1/k_i in shard mode).
 public final class MTKTFramework: TrainingFramework {
     public let state: TrainingState
     public let synchronization: TrainingSynchronization
@@ -57,27 +58,31 @@ public final class MTKTFramework: TrainingFramework {
         // Skeleton step 1: zero every gradient; set the poly LRs.
         try beginIteration(batch)
 
-        // 1. Source: CE of every (hosted) teacher head at both levels, one backward; keep the
-        //    detached maps I(up_s(main_{i+1})), I(up_s(aux_{i+1})) for step 3. Teacher i's terms
-        //    are computed by its group's leader (replicate) or its group ×1/k_i (shard),
-        //    architecture §3.5, and summed over the world.
+        // 1. Source: CE of the teacher heads at both levels, one backward (on the ranks of
+        //    `teacherSourceScale`: replicate, the last rank for every teacher, as one process;
+        //    shard, teacher i's group ×1/k_i); keep the detached maps I(up_s(main_{i+1})),
+        //    I(up_s(aux_{i+1})) for step 3 where D_main,i and D_aux,i live (architecture §3.5).
+        let ceTeachers = (0..<t).filter { placement.teacherSourceScale($0) != nil }
         let sourceTeachers = hosted.filter { placement.hostedSourceScale($0) != nil }
-        let source = segmenterPass(batch.sourceImages, .source, heads: sourceTeachers.map { $0 + 1 })
+        let source = segmenterPass(batch.sourceImages, .source,
+                                   heads: Set(ceTeachers + sourceTeachers).sorted().map { $0 + 1 })
         var sourceMainMaps: [Int: Tensor] = [:], sourceAuxMaps: [Int: Tensor] = [:]
-        for i in sourceTeachers {
-            let k = i + 1, scale = placement.hostedSourceScale(i)!
-            let counts = placement.leader(of: i) == placement.rank
-            let main = source.mainPrediction(head: k)
-            let lossMain = main.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegMain) * scale)
+        for i in ceTeachers {
+            let k = i + 1, scale = placement.teacherSourceScale(i)!
+            let counts = placement.sourceMode == .replicate || placement.leader(of: i) == placement.rank
+            let lossMain = source.mainPrediction(head: k)
+                .crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegMain) * scale)
             if counts { losses.add("loss_seg_src_main", lossMain) }
-            sourceMainMaps[i] = detachedSelfInformation(main)
             if let aux = source.auxPrediction(head: k) {
                 let lossAux = aux.crossEntropy(labels: batch.sourceLabels, weight: Float(hp.lambdaSegAux) * scale)
                 if counts { losses.add("loss_seg_src_aux", lossAux) }
-                sourceAuxMaps[i] = detachedSelfInformation(aux)
             }
         }
-        if sourceTeachers.isEmpty { source.discard() } else { source.backward() }
+        for i in sourceTeachers {
+            sourceMainMaps[i] = detachedSelfInformation(source.mainPrediction(head: i + 1))
+            sourceAuxMaps[i] = source.auxPrediction(head: i + 1).map { detachedSelfInformation($0) }
+        }
+        if ceTeachers.isEmpty { source.discard() } else { try backward(source, isFinal: false) }
 
         // 2. Each (hosted) target i: teacher i fools D_main,i and D_aux,i (/2); from TEACHER_ITERS
         //    on the student is distilled from the detached teacher; one backward (×1/k_i).

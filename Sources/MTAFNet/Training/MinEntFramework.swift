@@ -34,7 +34,7 @@ public final class MinEntFramework: TrainingFramework {
 
         // 1. Source: CE at both levels, one backward (architecture §3.3: the last rank in replicate mode, ×1/N
         //    in shard mode).
-        let source = sourceSegmentationStep(batch, keepMaps: false, scale: placement.sourceScale)
+        let source = try sourceSegmentationStep(batch, keepMaps: false, scale: placement.sourceScale)
         if placement.sourceScale != nil {
             losses.set("loss_seg_src_aux", source.lossAux)
             losses.set("loss_seg_src_main", source.lossMain)

@@ -24,7 +24,7 @@ public final class SourceOnlyFramework: TrainingFramework {
         // 1. Zero every gradient; set the poly LRs.
         try beginIteration(batch, readsTargets: false)
         // 2. Source: CE at both levels, one backward.
-        let source = sourceSegmentationStep(batch, keepMaps: false)
+        let source = try sourceSegmentationStep(batch, keepMaps: false)
         // 3. SGD step (no discriminator).
         try finishIteration(adamSteps: [])
         return reportedLosses(["loss_seg_src_aux": source.lossAux, "loss_seg_src_main": source.lossMain])

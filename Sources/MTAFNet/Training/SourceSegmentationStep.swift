@@ -25,7 +25,7 @@ extension TrainingFramework {
     ///   - scale: the factor of architecture §3.3's scaling rule (1 in one process), or nil when this
     ///     rank skips the CE (forward only, for the BN statistics and the maps; losses 0).
     func sourceSegmentationStep(_ batch: TrainingBatch, keepMaps: Bool,
-                                scale: Float? = 1) -> SourceSegmentationResult {
+                                scale: Float? = 1) throws -> SourceSegmentationResult {
         let hp = state.hyperParameters
         let pass = segmenterPass(batch.sourceImages, .source)
         guard let scale else {
@@ -47,7 +47,7 @@ extension TrainingFramework {
         }
         result.lossAux = lossAux
         if keepMaps { result.mainMap = detachedSelfInformation(main) }
-        pass.backward()
+        try backward(pass, isFinal: false)
         return result
     }
 

@@ -123,6 +123,7 @@ public final class Trainer {
         shaping.dist.bucketMB = DistConfig().bucketMB
         shaping.dist.checkedCollectives = DistConfig().checkedCollectives
         shaping.dist.timeoutS = DistConfig().timeoutS
+        shaping.dist.deterministic = DistConfig().deterministic
         shaping.test = TestConfig()
         return String(FNV1a.hash(shaping.yamlText), radix: 16)
     }
@@ -211,14 +212,15 @@ public final class Trainer {
         }
         let synchronization = try TrainingSynchronization.forCluster(cluster, layout: layout,
                                                                       sourceMode: config.dist.sourceModeValue,
-                                                                      bucketMB: config.dist.bucketMB)
+                                                                      bucketMB: config.dist.bucketMB,
+                                                                      deterministic: config.dist.deterministic)
         let data = try TrainingData(config: config, readsTargets: kind != .sourceOnly, seed: seed,
                                     positions: positions, requirePositions: resumedFrom != nil,
                                     placement: synchronization.placement, prefetch: options.prefetch)
         if cluster.size > 1 {
             log0(layout.render(targetNames: config.targets) + "\nsource mode \(config.dist.sourceMode)")
         }
-        let framework = TrainingFrameworks.make(state, synchronization: synchronization)
+        let framework = try TrainingFrameworks.make(state, synchronization: synchronization)
         let lossLog = cluster.isRoot
             ? try LossLogFile(path: store.path("losses.jsonl"), resumeIteration: resumedFrom) : nil
 

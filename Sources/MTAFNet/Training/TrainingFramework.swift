@@ -27,8 +27,8 @@ public enum TrainingFrameworks {
     ///   - state: the training state.
     ///   - synchronization: the collective seams (nil: a world of one).
     public static func make(_ state: TrainingState,
-                            synchronization: TrainingSynchronization? = nil) -> any TrainingFramework {
-        let synchronization = synchronization ?? .local(targetCount: state.hyperParameters.targetCount)
+                            synchronization: TrainingSynchronization? = nil) throws -> any TrainingFramework {
+        let synchronization = try synchronization ?? .local(targetCount: state.hyperParameters.targetCount)
         return switch state.framework {
         case .sourceOnly: SourceOnlyFramework(state: state, synchronization: synchronization)
         case .baseline: BaselineFramework(state: state, synchronization: synchronization)
@@ -65,11 +65,7 @@ extension TrainingFramework {
     /// A segmenter pass's backward. The rank's last one of the iteration runs through the
     /// gradient synchronizer, which sends finished gradients while it runs (architecture §3.6).
     func backward(_ pass: SegmenterPass, isFinal: Bool) throws {
-        if isFinal {
-            try synchronization.gradients.finalSegmenterBackward(of: state) { pass.backward() }
-        } else {
-            pass.backward()
-        }
+        try synchronization.gradients.segmenterBackward(of: state, pass: pass.kind, isFinal: isFinal) { pass.backward() }
     }
 
     /// Spec §5 step 4 (and the end of step 5's bookkeeping): BN statistics and gradients

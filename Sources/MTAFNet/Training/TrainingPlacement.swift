@@ -93,6 +93,14 @@ public struct TrainingPlacement: Sendable, Equatable {
         return rank == leader(of: t) ? 1 : nil
     }
 
+    /// The factor of MTKT teacher t's source CE, or nil when this rank skips it: `replicate`:
+    /// the rank of the shared source terms (`sourceScale`) computes every teacher's, so the
+    /// source pass is one contribution as in one process (architecture §3.12); `shard`: target
+    /// t's group on its own source batches, 1/k_t.
+    public func teacherSourceScale(_ t: Int) -> Float? {
+        sourceMode == .shard ? hostedSourceScale(t) : sourceScale
+    }
+
     /// The target whose group hosts the discriminator of `role`, or nil when it is shared by
     /// the world (the Baseline's pair). Architecture §3.2.
     public static func hostingTarget(of role: DiscriminatorRole) -> Int? {

@@ -28,32 +28,45 @@ public struct TrainingSynchronization {
         self.time = time
     }
 
-    /// A world of one hosting `targetCount` targets: nothing to combine, BN statistics updated
-    /// in the forward.
-    public static func local(targetCount: Int, world: any Collectives = LocalCommunicator()) -> TrainingSynchronization {
-        TrainingSynchronization(gradients: LocalGradientSynchronizer(), batchNormStatistics: InForwardBatchNormStatistics(),
-                                placement: .local(targetCount: targetCount), world: world)
+    /// A world of one (no mpirun) hosting `targetCount` targets: `forCluster` on `LocalCluster`.
+    ///
+    /// - Parameter deterministic: DIST.DETERMINISTIC.
+    public static func local(targetCount: Int, deterministic: Bool = DistConfig().deterministic) throws
+        -> TrainingSynchronization {
+        try forCluster(LocalCluster(), layout: TargetLayout(targets: max(targetCount, 1), ranks: 1), sourceMode: .replicate,
+                       deterministic: deterministic)
     }
 
-    /// The seams for `cluster`: local for a world of one, else architecture §3 on `layout`.
+    /// The seams for `cluster` on `layout` (architecture §3). A world of one updates the BN
+    /// statistics in the forward, and without DIST.DETERMINISTIC lets its passes accumulate
+    /// into one gradient buffer (`LocalGradientSynchronizer`).
     ///
     /// - Parameters:
     ///   - cluster: the processes.
     ///   - layout: which ranks host which targets (its world size must be the cluster's).
     ///   - sourceMode: DIST.SOURCE_MODE.
     ///   - bucketMB: DIST.BUCKET_MB, the segmenter's gradient bucket cap.
+    ///   - deterministic: DIST.DETERMINISTIC: gradients summed in canonical order (architecture §3.12).
     /// - Throws: `LayoutError` for a layout of another world; a communication error.
     public static func forCluster(_ cluster: any Cluster, layout: TargetLayout, sourceMode: DistConfig.SourceMode,
-                                  bucketMB: Double = DistConfig().bucketMB) throws -> TrainingSynchronization {
-        guard cluster.size > 1 else { return local(targetCount: layout.targetCount, world: cluster.world) }
-        let groups = try TargetGroups(layout: layout, world: cluster.world)
+                                  bucketMB: Double = DistConfig().bucketMB,
+                                  deterministic: Bool = DistConfig().deterministic) throws -> TrainingSynchronization {
         let placement = TrainingPlacement(layout: layout, rank: cluster.rank, sourceMode: sourceMode)
         let time = CommunicationTime()
-        return TrainingSynchronization(
-            gradients: try DistributedGradientSynchronizer(world: cluster.world, groups: groups.communicators,
-                                                           placement: placement, bucketMB: bucketMB, time: time),
-            batchNormStatistics: DistributedBatchNormStatistics(world: cluster.world, placement: placement, time: time),
-            placement: placement, world: cluster.world, time: time)
+        let gradients: any GradientSynchronizer
+        if cluster.size == 1 && !deterministic {
+            gradients = LocalGradientSynchronizer()
+        } else {
+            let groups = try TargetGroups(layout: layout, world: cluster.world)
+            gradients = try DistributedGradientSynchronizer(world: cluster.world, groups: groups.communicators,
+                                                            placement: placement, bucketMB: bucketMB,
+                                                            deterministic: deterministic, time: time)
+        }
+        let statistics: any BatchNormStatisticsSynchronizer = cluster.size == 1
+            ? InForwardBatchNormStatistics()
+            : DistributedBatchNormStatistics(world: cluster.world, placement: placement, time: time)
+        return TrainingSynchronization(gradients: gradients, batchNormStatistics: statistics, placement: placement,
+                                       world: cluster.world, time: time)
     }
 
     /// Whether the run stops before the next iteration: the largest signal number any rank

@@ -108,7 +108,7 @@ public enum TrainingFixtureRunner: FixtureRunner {
                                            reason: "framework \(name) needs discriminator '\(slot.key)', the case has \(names)")
         }
 
-        let framework = TrainingFrameworks.make(state)
+        let framework = try TrainingFrameworks.make(state)
         let targets = kind == .sourceOnly ? 0 : hyperParameters.targetCount
         var out: [String: Tensor] = [:]
         for k in 1...iterations {
