@@ -99,10 +99,11 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.dist.bucketMB, 4.0)
         XCTAssertEqual(c.dist.checkedCollectives, false)
         XCTAssertEqual(c.dist.timeoutS, 600)
+        XCTAssertTrue(c.dist.deterministic)
         XCTAssertEqual(c.log.every, 1)
         XCTAssertEqual(c.log.tensorboard, false)
 
-        XCTAssertEqual(MTAFConfig.keyPaths.count, 76)
+        XCTAssertEqual(MTAFConfig.keyPaths.count, 77)
         XCTAssertEqual(Set(MTAFConfig.keyPaths).count, MTAFConfig.keyPaths.count)
     }
 
