@@ -81,14 +81,10 @@ public enum ModelCheckpoint {
         }
     }
 
+    /// Any supported format (safetensors, PyTorch zip or legacy `.pth`), detected by content;
+    /// a DataParallel `module.` prefix on every key is dropped.
     private static func open(_ path: String) throws(CheckpointError) -> SafeTensorsFile {
-        do {
-            return try SafeTensors.read(contentsOf: path)
-        } catch let error as SafeTensorsError {
-            throw .file(error)
-        } catch {
-            throw .file(.io(path: path, call: "read", errno: 0))
-        }
+        try CheckpointReader.read(contentsOf: path)
     }
 
     private static func describe(_ dtype: String, _ shape: [Int]) -> String {
