@@ -3,6 +3,7 @@
 // the ImageNet rule (spec §2.8) on a legacy file, and refusals of what torch.load(weights_only=True)
 // refuses, on pickles built byte by byte here.
 
+import Distributed
 import Foundation
 import XCTest
 @testable import MTAFNet
@@ -294,6 +295,27 @@ final class PyTorchCheckpointTests: XCTestCase {
         for name in ["zip", "legacy", "dataparallel"] {
             XCTAssertEqual(try scores(fixture("pth_deeplabv2_w4_\(name).pth")), expected, name)
         }
+    }
+
+    /// Best mode over a folder of upstream's `model_<i>.pth` snapshots reads them too, and a
+    /// `.safetensors` snapshot of the same iteration comes first.
+    func testBestModeScansPthSnapshots() throws {
+        let root = TinyBenchmark.generate(sourceImages: 2, targetTrainImages: 1, targetValImages: 1)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let snapshots = root + "/snapshots"
+        try FileManager.default.createDirectory(atPath: snapshots, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("pth_deeplabv2_w4_legacy.pth"), toPath: snapshots + "/model_2.pth")
+        try FileManager.default.copyItem(atPath: fixture("pth_deeplabv2_w4_zip.pth"), toPath: snapshots + "/model_4.pth")
+        try CheckpointConversion.convert(fixture("pth_deeplabv2_w4_zip.pth"), to: snapshots + "/model_4.safetensors", note: { _ in })
+        let settings = try TinyBenchmark.config(root: root, framework: "SourceOnly", snapshots: snapshots,
+                                                overrides: ["TEST.WAIT_MODEL=False", "TEST.SNAPSHOT_MAXITER=8"])
+        var lines: [String] = []
+        let evaluated = try TestRunner(config: settings, cluster: LocalCluster(), log: { lines.append($0) }).run()
+        XCTAssertEqual(evaluated.map(\.checkpoint), [snapshots + "/model_2.pth", snapshots + "/model_4.safetensors"])
+        // The same weights in both: the same scores.
+        XCTAssertEqual(evaluated[0].results.map(\.mIoU), evaluated[1].results.map(\.mIoU))
+        XCTAssertTrue(lines.contains("\(snapshots)/model_6.safetensors is missing and TEST.WAIT_MODEL is False: stopping the scan"),
+                      "\(lines)")
     }
 
     private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

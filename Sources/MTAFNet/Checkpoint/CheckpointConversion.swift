@@ -20,6 +20,7 @@ public enum CheckpointConversion {
     ///   - input: A `.pth` (zip or legacy) or safetensors file.
     ///   - output: The safetensors file to write.
     ///   - note: Receives what the reader did beyond reading (unwrapping, prefix stripping).
+    @discardableResult
     public static func convert(_ input: String, to output: String,
                                note: (String) -> Void) throws(CheckpointError) -> Summary {
         let format = try CheckpointReader.format(of: input)

@@ -172,15 +172,27 @@ public final class TestRunner {
         var bestAverageResults: CheckpointResults?
         var evaluated: [CheckpointResults] = []
         for iteration in stride(from: config.test.snapshotStep, to: config.test.snapshotMaxIter, by: config.test.snapshotStep) {
-            let checkpoint = directory + "/" + TrainingCheckpoint.modelStem(iteration) + ".safetensors"
-            if !(try existsOnRoot(checkpoint)) {
+            let stem = directory + "/" + TrainingCheckpoint.modelStem(iteration)
+            // Our snapshot, or upstream's `model_<i>.pth` in a folder of MTAF's (read natively).
+            func snapshot() throws -> String? {
+                for candidate in [stem + ".safetensors", stem + ".pth"] {
+                    if try existsOnRoot(candidate) { return candidate }
+                }
+                return nil
+            }
+            var found = try snapshot()
+            if found == nil {
                 guard config.test.waitModel else {
-                    log0("\(checkpoint) is missing and TEST.WAIT_MODEL is False: stopping the scan")
+                    log0("\(stem).safetensors is missing and TEST.WAIT_MODEL is False: stopping the scan")
                     break
                 }
-                log0("Waiting for model..! (\(checkpoint))")
-                repeat { Thread.sleep(forTimeInterval: pollSeconds) } while !(try existsOnRoot(checkpoint))
+                log0("Waiting for model..! (\(stem).safetensors)")
+                repeat {
+                    Thread.sleep(forTimeInterval: pollSeconds)
+                    found = try snapshot()
+                } while found == nil
             }
+            let checkpoint = found!
             try ModelCheckpoint.load(segmenter.stateDict, from: checkpoint)
             var results: [TargetResult] = []
             for t in 0 ..< config.targetCount {
