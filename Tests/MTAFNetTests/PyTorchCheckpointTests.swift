@@ -129,6 +129,25 @@ final class PyTorchCheckpointTests: XCTestCase {
         }
     }
 
+    /// Under the ImageNet rule the keys are taken as stored, exactly as upstream: a DataParallel
+    /// file's `module.` is the first component the rule drops, and `module.layer5.*` is skipped.
+    func testImageNetRuleOnADataParallelFileDropsModuleAsItsFirstComponent() throws {
+        let path = try makeTemporaryDirectory(self) + "/DeepLab_resnet_pretrained_imagenet.pth"
+        try FileManager.default.copyItem(atPath: fixture("pth_deeplabv2_w4_dataparallel.pth"), toPath: path)
+        let expected = try reference("train_source_only", prefix: "init.seg.")
+        let model = DeepLabV2(DeepLabV2Configuration(blocks: [1, 1, 1, 1], width: 4, classes: 7), random: RandomStream(seed: 4))
+        var own: [String: [UInt32]] = [:]
+        for entry in model.stateDict.entries {
+            if case let .floats(store, id) = entry.slot { own[entry.key] = store.withValues(id) { $0.map(\.bitPattern) } }
+        }
+        try ModelCheckpoint.restore(model.stateDict, from: path)
+        for entry in model.stateDict.entries {
+            guard case let .floats(store, id) = entry.slot else { continue }
+            let values = store.withValues(id) { $0.map(\.bitPattern) }
+            XCTAssertEqual(values, entry.key.hasPrefix("layer5.") ? own[entry.key] : bits(try XCTUnwrap(expected[entry.key])), entry.key)
+        }
+    }
+
     // MARK: Hand-built pickles
 
     private func le(_ value: Int, _ count: Int) -> [UInt8] { (0 ..< count).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }

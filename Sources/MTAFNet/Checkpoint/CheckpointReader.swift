@@ -1,6 +1,7 @@
 // CheckpointReader: opens a model checkpoint in any format we accept — safetensors, PyTorch zip
 // (torch.save since 1.6) or PyTorch legacy pickle — chosen by the file's first bytes, never by its
-// extension, and drops the `module.` prefix that nn.DataParallel puts on every key. Every
+// extension, and drops the `module.` prefix that nn.DataParallel puts on every key (except for
+// upstream's ImageNet rule, which drops the first key component itself). Every
 // checkpoint load (TRAIN.RESTORE_FROM, TEST.RESTORE_FROM, resumes, `convert`) comes through here.
 
 import Distributed
@@ -49,10 +50,13 @@ public enum CheckpointReader {
     ///
     /// - Parameters:
     ///   - path: The file.
+    ///   - stripDataParallelPrefix: Drop `module.` when every key has it (upstream's ImageNet rule
+    ///     sees the keys as stored, and drops the first component itself).
     ///   - note: Receives what the reader did beyond reading (an unwrapped `state_dict` entry, a
     ///     stripped `module.` prefix), one line each.
     /// - Returns: The tensors under their state-dict keys.
-    public static func read(contentsOf path: String, note: (String) -> Void = { printToStandardError($0) }) throws(CheckpointError)
+    public static func read(contentsOf path: String, stripDataParallelPrefix: Bool = true,
+                            note: (String) -> Void = { printToStandardError($0) }) throws(CheckpointError)
         -> SafeTensorsFile {
         let file: SafeTensorsFile
         switch try format(of: path) {
@@ -74,7 +78,7 @@ public enum CheckpointReader {
             checkpoint.notes.forEach(note)
             file = checkpoint.file
         }
-        return strippingDataParallelPrefix(file, note: note)
+        return stripDataParallelPrefix ? strippingDataParallelPrefix(file, note: note) : file
     }
 
     /// The file with `module.` dropped from every key when every key has it.

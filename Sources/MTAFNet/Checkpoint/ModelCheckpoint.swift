@@ -60,8 +60,9 @@ public enum ModelCheckpoint {
     /// Upstream's ImageNet-init rule (spec §2.8): for every key of the file, skip it when its
     /// second dot component is `layer5`, otherwise store it under the key without its first
     /// component; every resulting key must be a model key (the others keep their values).
+    /// The keys are taken as stored (a DataParallel `module.` is the first component dropped).
     public static func loadImageNetInitialization(_ stateDict: StateDict, from path: String) throws(CheckpointError) {
-        let file = try open(path)
+        let file = try open(path, stripDataParallelPrefix: false)
         var pairs: [(file: String, model: String)] = []
         for key in file.names {
             let parts = key.split(separator: ".", omittingEmptySubsequences: false)
@@ -82,9 +83,9 @@ public enum ModelCheckpoint {
     }
 
     /// Any supported format (safetensors, PyTorch zip or legacy `.pth`), detected by content;
-    /// a DataParallel `module.` prefix on every key is dropped.
-    private static func open(_ path: String) throws(CheckpointError) -> SafeTensorsFile {
-        try CheckpointReader.read(contentsOf: path)
+    /// a DataParallel `module.` prefix on every key is dropped unless `stripDataParallelPrefix` is false.
+    private static func open(_ path: String, stripDataParallelPrefix: Bool = true) throws(CheckpointError) -> SafeTensorsFile {
+        try CheckpointReader.read(contentsOf: path, stripDataParallelPrefix: stripDataParallelPrefix)
     }
 
     private static func describe(_ dtype: String, _ shape: [Int]) -> String {
