@@ -139,7 +139,7 @@ public final class TestRunner {
         var models: [WeightedSegmenter] = []
         for (m, model) in config.test.model.enumerated() {
             let segmenter = makeSegmenter(model: model, multiLevel: config.test.multiLevel[m])
-            try ModelCheckpoint.load(segmenter.stateDict, from: config.test.restoreFrom[m])
+            try ModelCheckpoint.load(segmenter.stateDict, from: config.test.restoreFrom[m], note: note0)
             models.append(WeightedSegmenter(segmenter, weight: Float(config.test.modelWeight[m])))
         }
         log0("Evaluating model \(config.test.restoreFrom[0])")
@@ -193,7 +193,7 @@ public final class TestRunner {
                 } while found == nil
             }
             let checkpoint = found!
-            try ModelCheckpoint.load(segmenter.stateDict, from: checkpoint)
+            try ModelCheckpoint.load(segmenter.stateDict, from: checkpoint, note: note0)
             var results: [TargetResult] = []
             for t in 0 ..< config.targetCount {
                 if let cached = caches[t].results[iteration] {
@@ -230,7 +230,7 @@ public final class TestRunner {
         if predictionDirectory != nil {
             for (t, best) in bestResults.enumerated() {
                 guard let best else { continue }
-                try ModelCheckpoint.load(segmenter.stateDict, from: best.checkpoint)
+                try ModelCheckpoint.load(segmenter.stateDict, from: best.checkpoint, note: note0)
                 _ = try evaluate([WeightedSegmenter(segmenter)], target: t, savePredictions: true)
             }
         }
@@ -250,6 +250,12 @@ public final class TestRunner {
 
     private func log0(_ line: String) {
         if cluster.isRoot { log(line) }
+    }
+
+    /// What reading a `.pth` checkpoint did (an unwrapped dict, a dropped DataParallel prefix),
+    /// on standard error from rank 0 only.
+    private func note0(_ line: String) {
+        if cluster.isRoot { printToStandardError(line) }
     }
 }
 
