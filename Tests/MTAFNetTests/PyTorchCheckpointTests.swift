@@ -64,7 +64,7 @@ final class PyTorchCheckpointTests: XCTestCase {
     }
 
     func testViewsAndDTypes() throws {
-        for format in ["zip", "legacy"] {
+        for format in ["zip", "legacy", "protocol4_zip", "protocol4_legacy"] {
             let file = try CheckpointReader.read(contentsOf: fixture("pth_views_\(format).pth"), note: { _ in })
             func values(_ key: String) throws -> [Float] { try file.tensor(key).withUnsafeBufferPointer { Array($0) } }
             XCTAssertEqual(file.names, ["transposed", "base", "block", "every_other", "double", "half", "bfloat",
@@ -239,6 +239,12 @@ final class PyTorchCheckpointTests: XCTestCase {
         XCTAssertEqual(error(pickle(global("torch", "FloatTensor"))),
                        "x.pth: pickle data.pkl at byte 2: refused global 'torch.FloatTensor': only tensors, storages, "
                        + "OrderedDicts and plain values may be loaded (torch.load weights_only semantics)")
+        // torch.Size (older torch's sizes) is a tuple of ints.
+        var unpickler = RestrictedUnpickler(path: "x.pth", fileLength: 100)
+        let size = try? unpickler.load(pickle(global("torch", "Size") + [0x28] + int(2) + int(3) + [0x74, 0x85, 0x52]),
+                                       from: 0, stream: "s").value
+        guard case let .tuple(id)? = size else { return XCTFail("torch.Size gave \(String(describing: size))") }
+        XCTAssertEqual(unpickler.arena.tuples[id].map { if case let .int(n) = $0 { return n } else { return -1 } }, [2, 3])
         // Deeply nested tuples cost no recursion.
         XCTAssertEqual(error(pickle([0x4E] + [UInt8](repeating: 0x85, count: 200_000))), "accepted")
     }

@@ -13,7 +13,8 @@
 - pth_imagenet_w4_legacy.pth: the same DeepLab tensors under `Scale.<key>` minus layer6, plus a
   `Scale.layer5.extra.weight` that upstream's ImageNet rule skips; legacy format, like
   DeepLab_resnet_pretrained_imagenet.pth.
-- pth_views_{zip,legacy}.pth: views and dtypes (values documented in the README).
+- pth_views_{zip,legacy}.pth: views and dtypes (values documented in the README);
+  pth_views_protocol4_{zip,legacy}.pth: the same with pickle protocol 4.
 A developer tool: run by hand; the tests read only the committed files.
 """
 import collections
@@ -78,6 +79,10 @@ def main():
     torch.save(imagenet, f"{folder}/pth_imagenet_w4_legacy.pth", _use_new_zipfile_serialization=False)
     torch.save(views(), f"{folder}/pth_views_zip.pth")
     torch.save(views(), f"{folder}/pth_views_legacy.pth", _use_new_zipfile_serialization=False)
+    # Pickle protocol 4 (FRAME, SHORT_BINUNICODE, STACK_GLOBAL, MEMOIZE) in both containers.
+    torch.save(views(), f"{folder}/pth_views_protocol4_zip.pth", pickle_protocol=4)
+    torch.save(views(), f"{folder}/pth_views_protocol4_legacy.pth", pickle_protocol=4,
+               _use_new_zipfile_serialization=False)
 
 
 if __name__ == "__main__":

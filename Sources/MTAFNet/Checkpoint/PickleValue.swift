@@ -63,6 +63,7 @@ enum PickleGlobal: Equatable {
     case rebuildParameter       // torch._utils._rebuild_parameter (tensor, requires_grad, hooks)
     case rebuildParameterWithState
     case codecsEncode           // _codecs.encode (str, "latin1"): how protocol 2 pickles bytes
+    case size                   // torch.Size (a tuple of ints), as older torch pickled sizes
     case storageClass(TorchDType)
     case dtype(TorchDType)
 
@@ -75,6 +76,7 @@ enum PickleGlobal: Equatable {
         case ("torch._utils", "_rebuild_parameter"): self = .rebuildParameter
         case ("torch._utils", "_rebuild_parameter_with_state"): self = .rebuildParameterWithState
         case ("_codecs", "encode"): self = .codecsEncode
+        case ("torch", "Size"): self = .size
         case ("torch", _):
             if let dtype = TorchDType.ofStorageClass(name) {
                 self = .storageClass(dtype)

@@ -1,7 +1,7 @@
 // RestrictedUnpickler: pickle protocols 2–5 as torch.save writes them, with torch.load
 // weights_only semantics. Only plain values (None, bool, int, float, str, bytes), tuples, lists,
 // dicts/OrderedDicts, storages (persistent ids) and tensors (`_rebuild_tensor[_v2]`,
-// `_rebuild_parameter[_with_state]`) can be built; the allowed globals are listed in
+// `_rebuild_parameter[_with_state]`, `torch.Size`) can be built; the allowed globals are listed in
 // `PickleGlobal`. Any other global, a REDUCE of anything else, an unknown or unsupported opcode,
 // and a truncated or malformed stream are refused with the stream, the byte offset and the
 // opcode or global. Every length is checked against the bytes left before anything is allocated;
@@ -321,6 +321,9 @@ struct RestrictedUnpickler {
                 out.append(UInt8(scalar.value))
             }
             return .bytes(out)
+        case .size:
+            guard args.count == 1, let extents = arena.items(args[0]) else { throw fail("torch.Size takes one tuple") }
+            return arena.tuple(extents)
         case .storageClass, .dtype:
             throw fail("calling a storage class or dtype is not allowed")
         }
