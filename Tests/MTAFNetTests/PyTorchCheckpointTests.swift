@@ -181,11 +181,15 @@ final class PyTorchCheckpointTests: XCTestCase {
         return path
     }
 
+    /// A training checkpoint dict: its `state_dict` entry is loaded; the storage of another entry
+    /// (optimizer state), stored before ours, is stepped over.
     func testHandBuiltLegacyFileAndWrappedStateDict() throws {
         let weights = tensor(key: "7", count: 4, offset: 1, size: [3], stride: [1])
+        let moment = tensor(key: "3", count: 2, size: [2], stride: [1])
         let main = pickle([0x7D, 0x28] + text("state_dict") + [0x7D, 0x28] + text("w") + weights + [0x75]
+                          + text("optimizer") + [0x7D, 0x28] + text("m") + moment + [0x75]
                           + text("epoch") + int(3) + [0x75])
-        let path = try write(legacyFile(main: main, storages: [("7", [1, 2, 3, 4])]), "wrapped.pth")
+        let path = try write(legacyFile(main: main, storages: [("3", [9, 9]), ("7", [1, 2, 3, 4])]), "wrapped.pth")
         var notes: [String] = []
         let file = try CheckpointReader.read(contentsOf: path, note: { notes.append($0) })
         XCTAssertEqual(file.names, ["w"])

@@ -155,6 +155,8 @@ struct PickleArena {
     var lists: [[PickleValue]] = []
     var dicts: [[(key: PickleValue, value: PickleValue)]] = []
     var tensors: [TorchTensorRecord] = []
+    /// Every storage a persistent id named, in pickle order (also those outside the state dict).
+    var storages: [TorchStorageReference] = []
 
     mutating func tuple(_ items: [PickleValue]) -> PickleValue {
         tuples.append(items)

@@ -128,10 +128,10 @@ public struct PyTorchCheckpoint {
         let (keyList, afterKeys) = try unpickler.load(bytes, from: afterMain, stream: "storage keys")
         let (tensors, notes) = try stateDict(top, unpickler.arena, path: path)
 
-        // Every storage the pickle names (first reference: its dtype and size), then the data in key order.
+        // Every storage the pickle names (first reference: its dtype and size; entries outside the
+        // state dict included, since their data sits between ours), then the data in key order.
         var referenced: [String: TorchStorageReference] = [:]
-        for (_, id) in tensors where referenced[unpickler.arena.tensors[id].storage.key] == nil {
-            let storage = unpickler.arena.tensors[id].storage
+        for storage in unpickler.arena.storages where referenced[storage.key] == nil {
             referenced[storage.key] = storage
         }
         guard let keys = unpickler.arena.items(keyList) else {
@@ -149,15 +149,18 @@ public struct PyTorchCheckpoint {
             guard position <= bytes.count - 8 else {
                 throw .storage(path: path, key: key, reason: "its element count runs past the end of the file (truncated?)")
             }
+            guard let reference = referenced[key] else {
+                throw .storage(path: path, key: key, reason: "listed in the storage keys but named by no persistent id")
+            }
             let count = ZipStoredArchive.u64(bytes, position)
             position += 8
-            // A storage listed but unused by any tensor is skipped with the first tensor's element size or 1.
-            let elementSize = referenced[key]?.dtype.byteSize ?? 1
+            let elementSize = reference.dtype.byteSize
             guard count <= UInt64((bytes.count - position) / elementSize) else {
                 throw .storage(path: path, key: key, reason: "\(count) elements of \(elementSize) bytes run past the end of the file")
             }
-            if let declared = referenced[key]?.declaredCount, declared != Int(count) {
-                throw .storage(path: path, key: key, reason: "the pickle declares \(declared) elements, the data holds \(count)")
+            guard reference.declaredCount == Int(count) else {
+                throw .storage(path: path, key: key,
+                               reason: "the pickle declares \(reference.declaredCount) elements, the data holds \(count)")
             }
             storages[key] = position ..< position + Int(count) * elementSize
             position += Int(count) * elementSize

@@ -230,7 +230,9 @@ struct RestrictedUnpickler {
                 default: throw fail("BUILD with a \(state.kind) state is not allowed")
                 }
             case 0x51:   // BINPERSID
-                try push(.storage(try storage(try pop(), fail: fail)))
+                let reference = try storage(try pop(), fail: fail)
+                arena.storages.append(reference)
+                try push(.storage(reference))
             case 0x68: try recall(Int(try unsigned(1)))   // BINGET
             case 0x6A: try recall(Int(try unsigned(4)))   // LONG_BINGET
             case 0x71: try memoize(Int(try unsigned(1)))   // BINPUT
