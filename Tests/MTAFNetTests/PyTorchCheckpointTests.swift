@@ -86,6 +86,28 @@ final class PyTorchCheckpointTests: XCTestCase {
         }
     }
 
+    /// A real training checkpoint dict (torch.save of state_dict, SGD optimizer state, epoch,
+    /// strings, lists, None, bytes): its `state_dict` entry, with the values the generator set.
+    func testTrainingCheckpointDictLoadsItsStateDict() throws {
+        for format in ["zip", "legacy"] {
+            let path = fixture("pth_training_checkpoint_\(format).pth")
+            var notes: [String] = []
+            let file = try CheckpointReader.read(contentsOf: path, note: { notes.append($0) })
+            XCTAssertEqual(notes, ["\(path): the checkpoint is a dict; loading its 'state_dict' entry"])
+            XCTAssertEqual(file.names, ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                                        "1.num_batches_tracked"], format)
+            func values(_ key: String) throws -> [Float] { try file.tensor(key).withUnsafeBufferPointer { Array($0) } }
+            XCTAssertEqual(try file.tensor("0.weight").shape, [4, 3, 3, 3])
+            XCTAssertEqual(try values("0.weight"), (0 ..< 108).map { Float(Double($0) / 100) }, format)
+            XCTAssertEqual(try values("0.bias"), [0.5, -0.5, 1.5, -1.5], format)
+            XCTAssertEqual(try values("1.weight"), [1, 2, 3, 4], format)
+            XCTAssertEqual(try values("1.bias"), [-1, -2, -3, -4], format)
+            XCTAssertEqual(try values("1.running_mean"), [0, 0.1, 0.2, 0.3], format)
+            XCTAssertEqual(try values("1.running_var"), [1, 1.5, 2, 2.5], format)
+            XCTAssertEqual(try file.int64s("1.num_batches_tracked").values, [1], format)
+        }
+    }
+
     func testHalfPrecisionConversionIsExact() {
         XCTAssertEqual(TensorGather.halfToFloat(0x0001), Float(sign: .plus, exponent: -24, significand: 1))
         XCTAssertEqual(TensorGather.halfToFloat(0x8000).sign, .minus)

@@ -15,6 +15,8 @@
   DeepLab_resnet_pretrained_imagenet.pth.
 - pth_views_{zip,legacy}.pth: views and dtypes (values documented in the README);
   pth_views_protocol4_{zip,legacy}.pth: the same with pickle protocol 4.
+- pth_training_checkpoint_{zip,legacy}.pth: a training script's checkpoint dict (state_dict of a
+  conv + BatchNorm with stated values, SGD optimizer state, epoch, strings, a list, None, bytes).
 A developer tool: run by hand; the tests read only the committed files.
 """
 import collections
@@ -65,6 +67,25 @@ def views():
     return out
 
 
+def training_checkpoint():
+    """What training scripts save: {'state_dict', 'optimizer' (SGD with momentum), 'epoch', …}."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(2, 3, 5, 5)).sum().backward()
+    optimizer.step()
+    # Values the test can state: conv weight k/100, conv bias, BN affine and running statistics.
+    with torch.no_grad():
+        model[0].weight.copy_(torch.arange(108.0).reshape(4, 3, 3, 3) / 100)
+        model[0].bias.copy_(torch.tensor([0.5, -0.5, 1.5, -1.5]))
+        model[1].weight.copy_(torch.tensor([1.0, 2.0, 3.0, 4.0]))
+        model[1].bias.copy_(torch.tensor([-1.0, -2.0, -3.0, -4.0]))
+        model[1].running_mean.copy_(torch.tensor([0.0, 0.1, 0.2, 0.3]))
+        model[1].running_var.copy_(torch.tensor([1.0, 1.5, 2.0, 2.5]))
+    return {"epoch": 3, "state_dict": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "name": "run", "lr": [0.1, 0.01], "note": None, "tag": b"xy"}
+
+
 def main():
     folder = sys.argv[1]
     disc = with_metadata(prefixed(folder + "/model_discriminator_ndf8.safetensors", "param."))
@@ -79,6 +100,9 @@ def main():
     torch.save(imagenet, f"{folder}/pth_imagenet_w4_legacy.pth", _use_new_zipfile_serialization=False)
     torch.save(views(), f"{folder}/pth_views_zip.pth")
     torch.save(views(), f"{folder}/pth_views_legacy.pth", _use_new_zipfile_serialization=False)
+    checkpoint = training_checkpoint()
+    torch.save(checkpoint, f"{folder}/pth_training_checkpoint_zip.pth")
+    torch.save(checkpoint, f"{folder}/pth_training_checkpoint_legacy.pth", _use_new_zipfile_serialization=False)
     # Pickle protocol 4 (FRAME, SHORT_BINUNICODE, STACK_GLOBAL, MEMOIZE) in both containers.
     torch.save(views(), f"{folder}/pth_views_protocol4_zip.pth", pickle_protocol=4)
     torch.save(views(), f"{folder}/pth_views_protocol4_legacy.pth", pickle_protocol=4,
