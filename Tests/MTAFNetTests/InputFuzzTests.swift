@@ -155,12 +155,13 @@ final class InputFuzzTests: XCTestCase {
                                  [0x68, 0x00], [0x71, 0x00], [0x93], [0x8A, 0x08], [0x95], [0x2E], [0x62],
                                  Array("cos\nsystem\n".utf8), Array("ctorch\nFloatStorage\n".utf8)]
         var total = Outcome()
-        for (index, name) in ["pth_views_zip", "pth_views_legacy", "pth_discriminator_ndf8_zip", "pth_discriminator_ndf8_legacy"].enumerated() {
+        for (index, name) in ["pth_views_zip", "pth_views_legacy", "pth_training_checkpoint_legacy",
+                                              "pth_discriminator_ndf8_zip", "pth_discriminator_ndf8_legacy"].enumerated() {
             let original = try [UInt8](Data(contentsOf: fixturesDirectory.appendingPathComponent(name + ".pth")))
             XCTAssertNoThrow(try PyTorchCheckpoint.read(bytes: original, path: name))
             // The zip's central directory is at its end; the legacy pickles are at its start.
             let hot = name.hasSuffix("zip") ? max(0, original.count - 1600) ..< original.count : 0 ..< min(original.count, 1200)
-            let outcome = try fuzz(seeds: [original], count: name.hasPrefix("pth_views") ? 2500 : 600,
+            let outcome = try fuzz(seeds: [original], count: name.hasPrefix("pth_discriminator") ? 600 : 2000,
                                    mutator: ByteMutator(seed: 0x97 + UInt64(index), hot: hot, dictionary: tokens),
                                    path: name, writesFile: false,
                                    read: { bytes in
