@@ -158,6 +158,9 @@ struct PickleArena {
     /// Every storage a persistent id named, in pickle order (also those outside the state dict).
     var storages: [TorchStorageReference] = []
 
+    /// How many compound values exist (each costs an allocation, whatever its size).
+    var compoundCount: Int { tuples.count + lists.count + dicts.count + tensors.count }
+
     mutating func tuple(_ items: [PickleValue]) -> PickleValue {
         tuples.append(items)
         return .tuple(tuples.count - 1)

@@ -5,13 +5,16 @@
 // `PickleGlobal`. Any other global, a REDUCE of anything else, an unknown or unsupported opcode,
 // and a truncated or malformed stream are refused with the stream, the byte offset and the
 // opcode or global. Every length is checked against the bytes left before anything is allocated;
-// the stack and memo are bounded, so memory stays proportional to the stream.
+// the stack, the memo and the number of compound values are bounded.
 
 import Foundation
 
 struct RestrictedUnpickler {
     /// The most values the stack, and the memo, may hold.
     static let maxEntries = 1 << 20
+    /// The most tuples, lists, dicts and tensors all pickles of a file may build together (a
+    /// state dict of ResNet-101 builds about 4000).
+    static let maxCompounds = 1 << 22
     /// The file (for errors and the storage-size bound).
     let path: String
     /// The file's length: no storage may declare more bytes.
@@ -126,6 +129,9 @@ struct RestrictedUnpickler {
         }
 
         while true {
+            guard arena.compoundCount < Self.maxCompounds else {
+                throw fail("more than \(Self.maxCompounds) tuples, lists, dicts and tensors")
+            }
             at = position
             opcodeName = "opcode"
             let opcode = bytes[try take(1)].first!
