@@ -170,6 +170,63 @@ final class PyTorchCheckpointTests: XCTestCase {
         }
     }
 
+    // MARK: Zip64
+
+    private func u32(_ bytes: [UInt8], _ at: Int) -> Int { (0 ..< 4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+    private func u64(_ bytes: [UInt8], _ at: Int) -> Int { (0 ..< 8).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+
+    /// The views zip rewritten as a writer does for files over 4 GiB: every central-directory
+    /// entry's sizes and local-header offset saturated (0xFFFFFFFF) with the real values in a
+    /// zip64 extra field (0x0001). `extraField: false` leaves the extra field out.
+    private func zip64Variant(extraField: Bool) throws -> [UInt8] {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture("pth_views_zip.pth"))))
+        let end = bytes.count - 22, locator = end - 20, record = u64(bytes, locator + 8)
+        let directoryStart = u64(bytes, record + 48), directorySize = u64(bytes, record + 40)
+        var directory: [UInt8] = []
+        var position = directoryStart
+        while position < directoryStart + directorySize {
+            let nameLength = Int(bytes[position + 28]) | Int(bytes[position + 29]) << 8
+            let extraLength = Int(bytes[position + 30]) | Int(bytes[position + 31]) << 8
+            let commentLength = Int(bytes[position + 32]) | Int(bytes[position + 33]) << 8
+            var header = Array(bytes[position ..< position + 46])
+            let values = [u32(bytes, position + 24), u32(bytes, position + 20), u32(bytes, position + 42)]
+            for field in [20, 24, 42] { header.replaceSubrange(field ..< field + 4, with: [0xFF, 0xFF, 0xFF, 0xFF]) }
+            var zip64: [UInt8] = []
+            if extraField {
+                zip64 = [0x01, 0x00, 24, 0x00]
+                for value in values { zip64 += le(value, 8) }
+            }
+            header.replaceSubrange(30 ..< 32, with: le(extraLength + zip64.count, 2))
+            let nameStart = position + 46, commentStart = nameStart + nameLength + extraLength
+            directory += header
+            directory += bytes[nameStart ..< commentStart]
+            directory += zip64
+            directory += bytes[commentStart ..< commentStart + commentLength]
+            position = commentStart + commentLength
+        }
+        var tail = Array(bytes[(directoryStart + directorySize)...])   // zip64 record, locator, end record
+        let growth = directory.count - directorySize
+        let recordInTail = record - (directoryStart + directorySize), locatorInTail = locator - (directoryStart + directorySize)
+        tail.replaceSubrange(recordInTail + 40 ..< recordInTail + 48, with: le(directory.count, 8))
+        tail.replaceSubrange(locatorInTail + 8 ..< locatorInTail + 16, with: le(record + growth, 8))
+        let endInTail = tail.count - 22
+        tail.replaceSubrange(endInTail + 12 ..< endInTail + 16, with: le(directory.count, 4))
+        return Array(bytes[..<directoryStart]) + directory + tail
+    }
+
+    func testZip64SizesAndOffsetsAreHonoured() throws {
+        let expected = try CheckpointReader.read(contentsOf: fixture("pth_views_zip.pth"), note: { _ in })
+        let file = try PyTorchCheckpoint.read(bytes: try zip64Variant(extraField: true), path: "zip64.pth").file
+        XCTAssertEqual(file.names, expected.names)
+        for name in expected.names where expected.entries[name]!.dtype.isFloat {
+            XCTAssertEqual(bits(try file.tensor(name)), bits(try expected.tensor(name)), name)
+        }
+        XCTAssertThrowsError(try PyTorchCheckpoint.read(bytes: try zip64Variant(extraField: false), path: "zip64.pth")) {
+            XCTAssertEqual("\($0)", "zip64.pth: not a readable PyTorch zip checkpoint: central directory entry 0: "
+                           + "'pth_views_zip/data.pkl': 32-bit sizes are saturated but there is no zip64 extra field")
+        }
+    }
+
     // MARK: Hand-built pickles
 
     private func le(_ value: Int, _ count: Int) -> [UInt8] { (0 ..< count).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
