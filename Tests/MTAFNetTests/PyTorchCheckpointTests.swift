@@ -244,14 +244,27 @@ final class PyTorchCheckpointTests: XCTestCase {
     }
 
     /// A legacy-format file: magic, protocol version, sys_info, `main`, the keys, the storages.
-    private func legacyFile(main: [UInt8], storages: [(key: String, values: [Float])]) -> [UInt8] {
+    /// `bigEndian`: sys_info says `little_endian: False` and the elements are stored big-endian
+    /// (the element counts stay little-endian, as torch writes them).
+    private func legacyFile(main: [UInt8], storages: [(key: String, values: [Float])], bigEndian: Bool = false) -> [UInt8] {
         var out = pickle([0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19])
-        out += pickle([0x4D, 0xE9, 0x03]) + pickle([0x7D]) + main
+        out += pickle([0x4D, 0xE9, 0x03]) + pickle([0x7D] + text("little_endian") + [bigEndian ? 0x89 : 0x88, 0x73]) + main
         out += pickle([0x5D, 0x28] + storages.flatMap { text($0.key) } + [0x65])
         for storage in storages {
-            out += le(storage.values.count, 8) + storage.values.flatMap { le(Int($0.bitPattern), 4) }
+            out += le(storage.values.count, 8)
+            for value in storage.values {
+                let bytes = le(Int(value.bitPattern), 4)
+                out += bigEndian ? bytes.reversed() : bytes
+            }
         }
         return out
+    }
+
+    func testBigEndianLegacyStorages() throws {
+        let main = pickle([0x7D] + text("w") + tensor(key: "0", count: 4, size: [2, 2], stride: [1, 2]) + [0x73])
+        let path = try write(legacyFile(main: main, storages: [("0", [1, -2, 3.5, 1e-3])], bigEndian: true), "big.pth")
+        let file = try CheckpointReader.read(contentsOf: path, note: { _ in })
+        XCTAssertEqual(try file.tensor("w").withUnsafeBufferPointer { Array($0) }, [1, 3.5, -2, 1e-3])
     }
 
     private func write(_ bytes: [UInt8], _ name: String) throws -> String {
@@ -284,8 +297,8 @@ final class PyTorchCheckpointTests: XCTestCase {
         XCTAssertThrowsError(try CheckpointReader.read(contentsOf: path, note: { _ in })) {
             guard case let .pytorch(.forbiddenGlobal(file, stream, _, name))? = $0 as? CheckpointError else { return XCTFail("\($0)") }
             XCTAssertEqual([file, stream, name], [path, "main pickle", "os.system"])
-            // Legacy offsets count from the file's start: the main pickle follows 25 bytes of headers.
-            XCTAssertTrue("\($0)".hasPrefix("\(path): pickle main pickle at byte 27: refused global 'os.system'"), "\($0)")
+            // Legacy offsets count from the file's start: the main pickle follows 45 bytes of headers.
+            XCTAssertTrue("\($0)".hasPrefix("\(path): pickle main pickle at byte 47: refused global 'os.system'"), "\($0)")
         }
         XCTAssertThrowsError(try ModelCheckpoint.load(FCDiscriminator(inChannels: 7, ndf: 8, random: RandomStream(seed: 1)).stateDict,
                                                       from: path)) {
