@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Convert PyTorch state dicts between .pth and safetensors (spec §2.8, §2.10).
 
-    python tools/convert_pth.py IN.pth OUT.safetensors      # .pth -> safetensors
     python tools/convert_pth.py IN.safetensors OUT.pth      # safetensors -> .pth
+    python tools/convert_pth.py IN.pth OUT.safetensors      # .pth -> safetensors
 
-The direction follows the file extensions. Keys are copied as they are (a leading "module." or
+mtaf-mpi reads .pth files itself (and `mtaf-mpi convert` writes safetensors without PyTorch);
+this script is kept for the other direction, a .pth of our checkpoints for upstream's PyTorch
+code, and as a cross-check. The direction follows the file extensions. Keys are copied as they are (a leading "module." or
 "Scale." prefix is kept: mtaf-swift's loader applies upstream's ImageNet rule itself).
 Floating tensors are written as float32, integer tensors (num_batches_tracked) as int64;
 0-dim tensors stay 0-dim. A .pth holding {"state_dict": {...}} (or "model") is unwrapped;

@@ -3,8 +3,8 @@ import XCTest
 @testable import MTAFNet
 
 /// The readers of outside input — the YAML config loader, the PNG and JPEG decoders, the
-/// safetensors reader — on thousands of mutated copies of valid inputs (`ByteMutator`, fixed
-/// seeds): each input is either read, giving a consistent result, or refused with the reader's
+/// safetensors and `.pth` readers, the restricted unpickler — on thousands of mutated copies of
+/// valid inputs (`ByteMutator`, fixed seeds): each input is either read, giving a consistent result, or refused with the reader's
 /// own error naming the file; nothing crashes, and no input takes more than a few seconds.
 /// `scripts/test` runs this suite under an address-space cap, so an input that makes a reader
 /// allocate without bound fails it too.
@@ -142,6 +142,74 @@ final class InputFuzzTests: XCTestCase {
         }
         XCTAssertGreaterThan(total.rejected, 0)
         XCTAssertGreaterThan(total.accepted, 0)   // flips inside tensor data keep the file valid
+    }
+
+    /// The `.pth` fixtures (zip and legacy containers): a mutated file is refused with a
+    /// `PyTorchFileError` naming it (or, for a flipped value in legacy storage data, a non-finite
+    /// value named by `SafeTensorsError`), or read with every tensor readable. The zip's central
+    /// directory and the legacy pickles are where most mutations land.
+    func testPyTorchReaderOnMutatedFixtures() throws {
+        let tokens: [[UInt8]] = [[0x50, 0x4B, 0x01, 0x02], [0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x05, 0x06],
+                                 [0x50, 0x4B, 0x06, 0x06], [0x50, 0x4B, 0x06, 0x07], [0xFF, 0xFF, 0xFF, 0xFF],
+                                 [0x80, 0x02], [0x63], [0x52], [0x51], [0x28], [0x74], [0x7D], [0x5D], [0x75], [0x65],
+                                 [0x68, 0x00], [0x71, 0x00], [0x93], [0x8A, 0x08], [0x95], [0x2E], [0x62],
+                                 Array("cos\nsystem\n".utf8), Array("ctorch\nFloatStorage\n".utf8)]
+        var total = Outcome()
+        for (index, name) in ["pth_views_zip", "pth_views_legacy", "pth_training_checkpoint_legacy",
+                                              "pth_discriminator_ndf8_zip", "pth_discriminator_ndf8_legacy"].enumerated() {
+            let original = try [UInt8](Data(contentsOf: fixturesDirectory.appendingPathComponent(name + ".pth")))
+            XCTAssertNoThrow(try PyTorchCheckpoint.read(bytes: original, path: name))
+            // The zip's central directory is at its end; the legacy pickles are at its start.
+            let hot = name.hasSuffix("zip") ? max(0, original.count - 1600) ..< original.count : 0 ..< min(original.count, 1200)
+            let outcome = try fuzz(seeds: [original], count: name.hasPrefix("pth_discriminator") ? 600 : 2000,
+                                   mutator: ByteMutator(seed: 0x97 + UInt64(index), hot: hot, dictionary: tokens),
+                                   path: name, writesFile: false,
+                                   read: { bytes in
+                                       let file = try PyTorchCheckpoint.read(bytes: bytes, path: name).file
+                                       for key in file.names {
+                                           let count = try file.floats(key).count
+                                           XCTAssertEqual(count, try file.entry(key).count, key)
+                                       }
+                                   },
+                                   isReaderError: { error in
+                                       if error is PyTorchFileError { return true }
+                                       if case .nonFinite? = error as? SafeTensorsError { return true }
+                                       return false
+                                   })
+            total.accepted += outcome.accepted
+            total.rejected += outcome.rejected
+        }
+        XCTAssertGreaterThan(total.rejected, 0)
+        XCTAssertGreaterThan(total.accepted, 0)   // flips inside legacy storage data keep the file valid
+    }
+
+    /// The pickle streams alone (a zip's data.pkl and a legacy main pickle): the restricted
+    /// unpickler reads or refuses each mutation with its own error, naming the stream.
+    func testRestrictedUnpicklerOnMutatedStreams() throws {
+        let zip = try [UInt8](Data(contentsOf: fixturesDirectory.appendingPathComponent("pth_views_zip.pth")))
+        let archive = try ZipStoredArchive(bytes: zip, path: "pth_views_zip")
+        let dataPickle = Array(try archive.contents("pth_views_zip/data.pkl"))
+        let legacy = try [UInt8](Data(contentsOf: fixturesDirectory.appendingPathComponent("pth_discriminator_ndf8_legacy.pth")))
+        var unpickler = RestrictedUnpickler(path: "legacy", fileLength: legacy.count)
+        var start = 0
+        for stream in ["magic", "version", "sys_info"] { start = try unpickler.load(legacy, from: start, stream: stream).end }
+        let mainEnd = try unpickler.load(legacy, from: start, stream: "main").end
+        let mainPickle = Array(legacy[start ..< mainEnd])
+        let opcodes: [[UInt8]] = (Array(0x28 ... 0x7D) + Array(0x80 ... 0x98)).map { [UInt8($0)] } + [[0xFF, 0xFF, 0xFF, 0x7F]]
+        var total = Outcome()
+        for (index, seed) in [dataPickle, mainPickle].enumerated() {
+            let outcome = try fuzz(seeds: [seed], count: 4000, mutator: ByteMutator(seed: 0x91C + UInt64(index), dictionary: opcodes),
+                                   path: "data.pkl", writesFile: false,
+                                   read: { bytes in
+                                       var unpickler = RestrictedUnpickler(path: "x.pth", fileLength: 1 << 20)
+                                       _ = try unpickler.load(bytes, from: 0, stream: "data.pkl")
+                                   },
+                                   isReaderError: { $0 is PyTorchFileError })
+            total.accepted += outcome.accepted
+            total.rejected += outcome.rejected
+        }
+        XCTAssertGreaterThan(total.rejected, 0)
+        XCTAssertGreaterThan(total.accepted, 0)
     }
 
     /// Every entry's range matches its size, lies in the data section, and can be read.

@@ -14,6 +14,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 
     /// The safetensors container itself is unreadable or unwritable.
     case file(SafeTensorsError)
+    /// A `.pth` file (PyTorch zip or legacy pickle format) is unreadable or refused.
+    case pytorch(PyTorchFileError)
     /// Strict loading failed: every missing, unexpected and mis-shaped (or mis-typed) key at once.
     /// `missing` is empty under the ImageNet rule (the model keeps its own values there).
     case keyMismatch(path: String, missing: [String], unexpected: [String], mismatched: [BadKey])
@@ -21,6 +23,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .file(error):
+            return error.description
+        case let .pytorch(error):
             return error.description
         case let .keyMismatch(path, missing, unexpected, mismatched):
             var parts: [String] = []

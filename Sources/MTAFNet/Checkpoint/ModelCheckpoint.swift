@@ -1,11 +1,13 @@
 // Model checkpoints: a model's whole state dict as one safetensors file whose tensor names are
 // the PyTorch state_dict keys (spec §2.10): F32 for parameters and running statistics, an I64
-// scalar (shape []) for every num_batches_tracked. Loading is strict and all-or-nothing: every
+// scalar (shape []) for every num_batches_tracked. Loading also reads PyTorch `.pth` state dicts
+// (CheckpointReader: the format is detected by content). Loading is strict and all-or-nothing: every
 // key is checked and every value read (and found finite) before any value is stored, and all key
 // problems are reported in one error. Saving and loading both refuse ±Inf and NaN
 // (`SafeTensorsError.nonFinite`, naming the file and tensor).
 // Sizes: E entries of `StateDict` (640 for DeepLab-v2 ResNet-101).
 
+import Distributed
 import Foundation
 
 /// Saving and loading a model's state dict (`DeepLabV2.stateDict`, `DeepLabV2MTKT.stateDict`,
@@ -52,16 +54,20 @@ public enum ModelCheckpoint {
 
     /// Strict load (PyTorch `load_state_dict(strict=True)`): the file's keys must be exactly the
     /// model's, with the same shapes; floats for float entries, integers for counters.
-    public static func load(_ stateDict: StateDict, from path: String) throws(CheckpointError) {
-        let file = try open(path)
+    /// `note` receives what reading a `.pth` did beyond reading (see `CheckpointReader.read`).
+    public static func load(_ stateDict: StateDict, from path: String,
+                            note: (String) -> Void = { printToStandardError($0) }) throws(CheckpointError) {
+        let file = try open(path, note: note)
         try apply(file, keys: file.names.map { ($0, $0) }, to: stateDict, requireAll: true)
     }
 
     /// Upstream's ImageNet-init rule (spec §2.8): for every key of the file, skip it when its
     /// second dot component is `layer5`, otherwise store it under the key without its first
     /// component; every resulting key must be a model key (the others keep their values).
-    public static func loadImageNetInitialization(_ stateDict: StateDict, from path: String) throws(CheckpointError) {
-        let file = try open(path)
+    /// The keys are taken as stored (a DataParallel `module.` is the first component dropped).
+    public static func loadImageNetInitialization(_ stateDict: StateDict, from path: String,
+                                                  note: (String) -> Void = { printToStandardError($0) }) throws(CheckpointError) {
+        let file = try open(path, stripDataParallelPrefix: false, note: note)
         var pairs: [(file: String, model: String)] = []
         for key in file.names {
             let parts = key.split(separator: ".", omittingEmptySubsequences: false)
@@ -73,22 +79,20 @@ public enum ModelCheckpoint {
 
     /// TRAIN.RESTORE_FROM semantics (spec §2.8): the ImageNet rule when the path contains
     /// `DeepLab_resnet_pretrained_imagenet`, a strict load otherwise.
-    public static func restore(_ stateDict: StateDict, from path: String) throws(CheckpointError) {
+    public static func restore(_ stateDict: StateDict, from path: String,
+                               note: (String) -> Void = { printToStandardError($0) }) throws(CheckpointError) {
         if path.contains(imageNetMarker) {
-            try loadImageNetInitialization(stateDict, from: path)
+            try loadImageNetInitialization(stateDict, from: path, note: note)
         } else {
-            try load(stateDict, from: path)
+            try load(stateDict, from: path, note: note)
         }
     }
 
-    private static func open(_ path: String) throws(CheckpointError) -> SafeTensorsFile {
-        do {
-            return try SafeTensors.read(contentsOf: path)
-        } catch let error as SafeTensorsError {
-            throw .file(error)
-        } catch {
-            throw .file(.io(path: path, call: "read", errno: 0))
-        }
+    /// Any supported format (safetensors, PyTorch zip or legacy `.pth`), detected by content;
+    /// a DataParallel `module.` prefix on every key is dropped unless `stripDataParallelPrefix` is false.
+    private static func open(_ path: String, stripDataParallelPrefix: Bool = true,
+                             note: (String) -> Void) throws(CheckpointError) -> SafeTensorsFile {
+        try CheckpointReader.read(contentsOf: path, stripDataParallelPrefix: stripDataParallelPrefix, note: note)
     }
 
     private static func describe(_ dtype: String, _ shape: [Int]) -> String {

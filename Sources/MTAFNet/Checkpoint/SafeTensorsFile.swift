@@ -81,6 +81,25 @@ public struct SafeTensorsFile {
         self.data = Array(bytes[(8 + headerLength)...])
     }
 
+    /// A file built in memory from entries already validated against `data` (a converted
+    /// `.pth`, or a renamed copy).
+    init(path: String, metadata: [String: String], entries: [String: SafeTensors.Entry], data: [UInt8]) {
+        self.path = path
+        self.metadata = metadata
+        self.entries = entries
+        self.data = data
+    }
+
+    /// The same tensors under new names (`rename` must be one-to-one on the names).
+    func renamed(_ rename: (String) -> String) -> SafeTensorsFile {
+        var renamed: [String: SafeTensors.Entry] = [:]
+        for entry in entries.values {
+            let name = rename(entry.name)
+            renamed[name] = SafeTensors.Entry(name: name, dtype: entry.dtype, shape: entry.shape, dataRange: entry.dataRange)
+        }
+        return SafeTensorsFile(path: path, metadata: metadata, entries: renamed, data: data)
+    }
+
     /// Whether the file has a tensor of that name.
     public func contains(_ name: String) -> Bool { entries[name] != nil }
 

@@ -176,7 +176,7 @@ public final class TestRunner {
         var models: [WeightedSegmenter] = []
         for (m, model) in config.test.model.enumerated() {
             let segmenter = makeSegmenter(model: model, multiLevel: config.test.multiLevel[m])
-            try ModelCheckpoint.load(segmenter.stateDict, from: config.test.restoreFrom[m])
+            try ModelCheckpoint.load(segmenter.stateDict, from: config.test.restoreFrom[m], note: note0)
             models.append(WeightedSegmenter(segmenter, weight: Float(config.test.modelWeight[m])))
         }
         log0("Evaluating model \(config.test.restoreFrom[0])")
@@ -209,16 +209,28 @@ public final class TestRunner {
         var bestAverageResults: CheckpointResults?
         var evaluated: [CheckpointResults] = []
         for iteration in stride(from: config.test.snapshotStep, to: config.test.snapshotMaxIter, by: config.test.snapshotStep) {
-            let checkpoint = directory + "/" + TrainingCheckpoint.modelStem(iteration) + ".safetensors"
-            if !(try existsOnRoot(checkpoint)) {
+            let stem = directory + "/" + TrainingCheckpoint.modelStem(iteration)
+            // Our snapshot, or upstream's `model_<i>.pth` in a folder of MTAF's (read natively).
+            func snapshot() throws -> String? {
+                for candidate in [stem + ".safetensors", stem + ".pth"] {
+                    if try existsOnRoot(candidate) { return candidate }
+                }
+                return nil
+            }
+            var found = try snapshot()
+            if found == nil {
                 guard config.test.waitModel else {
-                    log0("\(checkpoint) is missing and TEST.WAIT_MODEL is False: stopping the scan")
+                    log0("\(stem).safetensors is missing and TEST.WAIT_MODEL is False: stopping the scan")
                     break
                 }
-                log0("Waiting for model..! (\(checkpoint))")
-                repeat { Thread.sleep(forTimeInterval: pollSeconds) } while !(try existsOnRoot(checkpoint))
+                log0("Waiting for model..! (\(stem).safetensors)")
+                repeat {
+                    Thread.sleep(forTimeInterval: pollSeconds)
+                    found = try snapshot()
+                } while found == nil
             }
-            try ModelCheckpoint.load(segmenter.stateDict, from: checkpoint)
+            let checkpoint = found!
+            try ModelCheckpoint.load(segmenter.stateDict, from: checkpoint, note: note0)
             var results: [TargetResult] = []
             for t in 0 ..< config.targetCount {
                 if let cached = caches[t].results[iteration] {
@@ -255,7 +267,7 @@ public final class TestRunner {
         if predictionDirectory != nil || export != nil || logitsDirectory != nil {
             for (t, best) in bestResults.enumerated() {
                 guard let best else { continue }
-                try ModelCheckpoint.load(segmenter.stateDict, from: best.checkpoint)
+                try ModelCheckpoint.load(segmenter.stateDict, from: best.checkpoint, note: note0)
                 _ = try evaluate([WeightedSegmenter(segmenter)], target: t, savePredictions: true)
             }
         }
@@ -275,6 +287,12 @@ public final class TestRunner {
 
     private func log0(_ line: String) {
         if cluster.isRoot { log(line) }
+    }
+
+    /// What reading a `.pth` checkpoint did (an unwrapped dict, a dropped DataParallel prefix),
+    /// on standard error from rank 0 only.
+    private func note0(_ line: String) {
+        if cluster.isRoot { printToStandardError(line) }
     }
 }
 

@@ -199,7 +199,8 @@ public final class Trainer {
             guard FileManager.default.fileExists(atPath: config.train.restoreFrom) else {
                 throw TrainerError.missingRestoreFile(key: "TRAIN.RESTORE_FROM", path: config.train.restoreFrom)
             }
-            try ModelCheckpoint.restore(state.segmenter.stateDict, from: config.train.restoreFrom)
+            try ModelCheckpoint.restore(state.segmenter.stateDict, from: config.train.restoreFrom,
+                                        note: { if cluster.isRoot { printToStandardError($0) } })
         }
         var positions: [String: Int] = [:]
         var resumedFrom: Int?
