@@ -70,7 +70,7 @@ final class BenchmarkConfigTests: XCTestCase {
             XCTAssertEqual(c.test.inputSizeTarget, [640, 320], name)
             XCTAssertEqual(c.train.snapshotDir, "experiments/snapshots/" + name)
             if !file.isUpstream {
-                XCTAssertEqual(c.train.restoreFrom, "pretrained_models/DeepLab_resnet_pretrained_imagenet.safetensors", name)
+                XCTAssertEqual(c.train.restoreFrom, "pretrained_models/DeepLab_resnet_pretrained_imagenet.pth", name)
             }
             // Hyper-parameters: upstream's GTA5 → Cityscapes + Mapillary file of the same framework.
             let upstream = try MTAFConfig.load(file: ConfigTests.path("gta2cityscapes_mapillary_\(file.frameworkStem).yml"))
