@@ -313,6 +313,26 @@ final class PyTorchCheckpointTests: XCTestCase {
 
     /// Malformed streams: each refused with the opcode and offset, nothing allocated from a
     /// declared length.
+    /// A file of no format we read (a gzip-compressed .pth, plain text) is named as such, with
+    /// its first bytes, not reported as a broken safetensors header.
+    func testAFileOfNoKnownFormatIsNamed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("unknown-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (name, bytes, first) in [("gzip.pth", [UInt8]([0x1f, 0x8b, 8, 8]) + Array(repeating: 7, count: 60), "1f 8b 08 08"),
+                                     ("hello.pth", Array("hello".utf8), "68 65 6c 6c 6f")] {
+            let path = directory.appendingPathComponent(name).path
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+            XCTAssertThrowsError(try CheckpointReader.read(contentsOf: path)) { error in
+                guard case let .unknownFormat(errorPath, firstBytes, _)? = error as? CheckpointError else {
+                    return XCTFail("\(name): \(error)")
+                }
+                XCTAssertEqual(errorPath, path)
+                XCTAssertTrue(firstBytes.hasPrefix(first), firstBytes)
+                XCTAssertTrue("\(error)".contains("neither a PyTorch file"), "\(error)")
+            }
+        }
+    }
+
     func testMalformedPicklesAreRefusedClearly() {
         func error(_ bytes: [UInt8]) -> String {
             var unpickler = RestrictedUnpickler(path: "x.pth", fileLength: bytes.count)

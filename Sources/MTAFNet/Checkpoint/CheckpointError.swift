@@ -16,6 +16,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case file(SafeTensorsError)
     /// A `.pth` file (PyTorch zip or legacy pickle format) is unreadable or refused.
     case pytorch(PyTorchFileError)
+    /// The file announces no format we read: no PyTorch zip or legacy magic, and its safetensors
+    /// header is unreadable (`reason`); `firstBytes` in hexadecimal.
+    case unknownFormat(path: String, firstBytes: String, reason: String)
     /// Strict loading failed: every missing, unexpected and mis-shaped (or mis-typed) key at once.
     /// `missing` is empty under the ImageNet rule (the model keeps its own values there).
     case keyMismatch(path: String, missing: [String], unexpected: [String], mismatched: [BadKey])
@@ -26,6 +29,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return error.description
         case let .pytorch(error):
             return error.description
+        case let .unknownFormat(path, firstBytes, reason):
+            return "\(path): not a checkpoint we read: neither a PyTorch file (zip or legacy pickle) nor safetensors "
+                + "(\(reason)); its first bytes are \(firstBytes)"
         case let .keyMismatch(path, missing, unexpected, mismatched):
             var parts: [String] = []
             func list(_ title: String, _ items: [String]) {

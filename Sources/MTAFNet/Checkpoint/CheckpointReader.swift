@@ -37,6 +37,14 @@ public enum CheckpointReader {
         return format(ofPrefix: Array(prefix.prefix(count)))
     }
 
+    /// The file's first (up to 16) bytes in hexadecimal, for error messages.
+    private static func firstBytes(of path: String) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "unreadable" }
+        defer { try? handle.close() }
+        let bytes = (try? handle.read(upToCount: 16)) ?? Data()
+        return bytes.isEmpty ? "(none: the file is empty)" : bytes.map { String(format: "%02x", $0) }.joined(separator: " ")
+    }
+
     /// The format announced by a file's first (up to 32) bytes.
     public static func format(ofPrefix prefix: [UInt8]) -> Format {
         switch PyTorchCheckpoint.format(ofPrefix: prefix) {
@@ -64,7 +72,13 @@ public enum CheckpointReader {
             do {
                 file = try SafeTensors.read(contentsOf: path)
             } catch let error as SafeTensorsError {
-                throw .file(error)
+                switch error {
+                case .tooShort, .headerLength, .headerNotJSONObject:
+                    // Not even a safetensors header: say what the file is not, with its first bytes.
+                    throw .unknownFormat(path: path, firstBytes: firstBytes(of: path), reason: "\(error)")
+                default:
+                    throw .file(error)
+                }
             } catch {
                 throw .file(.io(path: path, call: "read", errno: 0))
             }
