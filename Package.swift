@@ -30,13 +30,16 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Distributed", dependencies: ["CMPI"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // The suite behind `mtaf-mpi selfcheck` (and the thread-world tests): a test harness, so
+        // not part of the library a trainer links.
+        .target(name: "CollectiveChecks", dependencies: ["Distributed"]),
         .target(name: "MTAFNet", dependencies: ["Distributed", "CBLAS", "CGEMM", "CPNG", "CJPEG", "Yams"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .executableTarget(name: "mtaf-mpi", dependencies: [
-            "MTAFNet", "Distributed",
+            "MTAFNet", "Distributed", "CollectiveChecks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CollectiveChecks"]),
         .testTarget(name: "MTAFNetTests", dependencies: ["MTAFNet"],
                     resources: [.copy("Fixtures")]),
     ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectiveChecks
 import Distributed
 
 extension MTAFMPI {

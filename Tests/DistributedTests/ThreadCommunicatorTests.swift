@@ -1,5 +1,6 @@
 import XCTest
 @testable import Distributed
+import CollectiveChecks
 
 /// The thread world: N ranks as N threads with MPI's collective semantics (the same self-check
 /// suite that `mtaf-mpi selfcheck` runs under mpirun), failures that reach every rank, and

@@ -1,3 +1,5 @@
+import Distributed
+
 /// A suite of collective checks that every rank runs in the same order. Each check compares what
 /// the collectives delivered with values this rank computes on its own; a check passes when it
 /// passed on every rank. Used by `mtaf-mpi selfcheck` under mpirun (CI runs it at 1–4 ranks) and
