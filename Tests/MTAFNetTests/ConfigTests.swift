@@ -102,7 +102,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.log.every, 1)
         XCTAssertEqual(c.log.tensorboard, false)
 
-        XCTAssertEqual(MTAFConfig.keyPaths.count, 75)
+        XCTAssertEqual(MTAFConfig.keyPaths.count, 76)
         XCTAssertEqual(Set(MTAFConfig.keyPaths).count, MTAFConfig.keyPaths.count)
     }
 

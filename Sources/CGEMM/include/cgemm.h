@@ -52,6 +52,22 @@ void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc);
 
+/// 1 when this CPU (and build) can also run the bf16 kernel: cgemm_available() and AVX512_BF16
+/// (CPUID leaf 7 sub-leaf 1, EAX bit 5), else 0. `cgemm_bf16gemm` must only be called when this is 1.
+int cgemm_bf16_available(void);
+
+/// The bf16 kernel's register tile and blocking, e.g. "AVX512-BF16 14x32 tile of bf16 pairs, KC 512, ...".
+const char *cgemm_bf16_kernel_description(void);
+
+/// C = alpha · op(A) · op(B) + beta · C like `cgemm_sgemm`, but every element of op(A) and op(B) is
+/// first rounded to bfloat16 (round to nearest even) and the products are summed in FP32
+/// (`vdpbf16ps`, two products per lane and instruction). C, alpha and beta stay FP32. The same
+/// blocking, threads and partition as `cgemm_sgemm`: k is never split, so results are
+/// bit-identical for any thread count.
+void cgemm_bf16gemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc);
+
 #ifdef __cplusplus
 }
 #endif
