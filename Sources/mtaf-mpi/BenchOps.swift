@@ -136,7 +136,7 @@ enum BenchOps {
     /// Up to three rows for one GEMM (C = op(A)·op(B), beta 0), times in the fwd column: OpenBLAS,
     /// then our AVX-512 kernel (absent on a CPU without AVX-512) with its speed-up over OpenBLAS in
     /// the name, e.g. "gemm NN 256x1053x2304 own x1.85", then our bf16 kernel (where
-    /// `bf16GEMMAvailable`) with its speed-up over our FP32 kernel, e.g. "... bf16 x1.80 own".
+    /// `bf16GEMMAvailable`) with its speed-up over our FP32 kernel (not OpenBLAS), e.g. "... bf16 x1.80".
     /// The map column names the convolution pass.
     static func gemmRows(_ c: GEMMCase, reps: Int) -> [BenchRow] {
         let a = BenchBuffer(c.m * c.k, seed: 1), b = BenchBuffer(c.k * c.n, seed: 2)
@@ -165,7 +165,7 @@ enum BenchOps {
                              a: a.pointer, lda: c.transA ? c.m : c.k, b: b.pointer, ldb: c.transB ? c.k : c.n,
                              beta: 0, c: out.pointer, ldc: c.n)
                 }
-                rows.append(BenchRow(name: "gemm \(c.label) bf16 x" + String(format: "%.2f", own / bf16) + " own",
+                rows.append(BenchRow(name: "gemm \(c.label) bf16 x" + String(format: "%.2f", own / bf16),
                                      map: c.role, gflop: gflop, forwardMs: bf16, dataMs: nil, weightMs: nil))
             }
         }

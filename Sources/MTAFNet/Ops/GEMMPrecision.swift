@@ -13,7 +13,7 @@ import Distributed
 /// `bf16` rounds both operands of each product to bfloat16 (round to nearest even) and sums in
 /// FP32, what PyTorch autocast does for convolutions on CPUs; everything else (weights, optimizer
 /// state, BatchNorm, softmax, losses, elementwise operations) stays FP32. No loss scaling: bf16
-/// keeps FP32's 8-bit exponent, so gradients do not underflow as they would in FP16.
+/// keeps FP32's 8-bit exponent, so gradients do not underflow as they would in FP16. Spec §4.13.
 public enum GEMMPrecision: String, Sendable, CaseIterable {
     case fp32
     case bf16
