@@ -1,8 +1,9 @@
 import ArgumentParser
 import MTAFNet
 
-/// `--precision fp32|bf16` of `train`, `test` and `bench`: the arithmetic of the convolution GEMMs
-/// (Ops/GEMMPrecision.swift). Unset, `train` follows TRAIN.AMP and `test` TEST.AMP; `bench` FP32.
+/// `--precision fp32|bf16` of `train`, `test`, `bench` and `verify`: the arithmetic of the convolution GEMMs
+/// (Ops/GEMMPrecision.swift). Unset, `train` follows TRAIN.AMP and `test` TEST.AMP; `bench` and
+/// `verify` run FP32.
 struct PrecisionOption: ParsableArguments {
     /// The values `--precision` takes.
     enum Value: String, ExpressibleByArgument, CaseIterable {
@@ -13,7 +14,7 @@ struct PrecisionOption: ParsableArguments {
     }
 
     @Option(help: ArgumentHelp(
-        "Convolution GEMMs in fp32, or bf16 (bfloat16 operands, FP32 sums; needs AVX512-BF16). Default: from TRAIN.AMP (train) or TEST.AMP (test), fp32 for bench.",
+        "Convolution GEMMs in fp32, or bf16 (bfloat16 operands, FP32 sums; needs AVX512-BF16). Default: from TRAIN.AMP (train) or TEST.AMP (test), fp32 for bench and verify.",
         valueName: "fp32|bf16"))
     var precision: Value?
 

@@ -114,6 +114,30 @@ final class BF16GEMMTests: XCTestCase {
         XCTAssertEqual([bf16.forward, bf16.data, bf16.weight], [1, 1, 1])
     }
 
+    /// `verify` under bf16: every convolution reference case passes with its tolerance grown by
+    /// the derived bound (spec §4.13), while its output moves beyond the FP32 tolerance alone (so
+    /// the bf16 path ran); a case without convolutions keeps its tolerance and passes; a model
+    /// case is informational.
+    func testVerifyUnderBF16() throws {
+        try requireBF16()
+        ConvolutionPrecision.set(.bf16)
+        let names = try FileManager.default.contentsOfDirectory(atPath: fixturesDirectory.path)
+            .filter { $0.hasPrefix("op_conv_") && $0.hasSuffix(".safetensors") }
+            .map { String($0.dropLast(".safetensors".count)) }.sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 5)
+        for name in names {
+            let fixture = try loadFixture(name)
+            let report = verify(fixture)
+            XCTAssertTrue(report.passed, "\(report)")
+            let output = try XCTUnwrap(report.tensors.first { $0.name == "expected.output" })
+            XCTAssertGreaterThan(output.maxAbsError, Double(try fixture.tolerance(for: "expected.output")), name)
+        }
+        let relu = verify(try loadFixture("op_relu"))
+        XCTAssertTrue(relu.passed && relu.tensors.allSatisfy { !$0.informational }, "\(relu)")
+        let discriminator = verify(try loadFixture("model_discriminator_ndf8"))
+        XCTAssertTrue(discriminator.passed && discriminator.tensors.allSatisfy(\.informational), "\(discriminator)")
+    }
+
     // MARK: Resolving a request
 
     func testResolutionFollowsAMPAndTheOption() throws {
