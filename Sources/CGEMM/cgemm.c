@@ -61,9 +61,14 @@
 // one core is 288 GFLOP/s (a pure FMA loop); OpenBLAS (OPENBLAS_CORETYPE=Haswell, AVX2) reaches
 // 131-138 on these shapes.
 //
+// BF16 (cgemm_bf16gemm): the same job, partition, threads and loops with a flag that swaps in
+// cgemm_bf16.c's packing (pairs of k values rounded to bf16, one 32-bit word each) and micro-kernel
+// (vdpbf16ps); its k block is KC_BF16 = 512 values, ceil(kc / 2) packed words per sliver row, the
+// same bytes as FP32's KC. Its rates and the tile measurement are in bench/README.md.
+//
 // Everything AVX-512 is compiled with a target attribute, so the file builds for baseline x86-64 and
-// the kernel is only reached after the run-time check in cgemm_available(). -DCGEMM_DISABLE_AVX512
-// builds the portable stub (cgemm_available() == 0).
+// the kernel is only reached after the run-time check in cgemm_available() (cgemm_bf16_available()
+// for bf16). -DCGEMM_DISABLE_AVX512 builds the portable stub (both report 0).
 
 #define _GNU_SOURCE
 #include "cgemm.h"

@@ -1,10 +1,11 @@
-// A row-major single-precision GEMM with an AVX-512 micro-kernel (see cgemm.c for the blocking).
+// A row-major single-precision GEMM with an AVX-512 micro-kernel (see cgemm.c for the blocking),
+// and its variant with bfloat16 operands and FP32 sums (cgemm_bf16gemm, cgemm_bf16.c).
 //
 // Sizes: C (m × n) = alpha · op(A) (m × k) · op(B) (k × n) + beta · C, all matrices row-major.
 // op(A) is A (m × k, leading dimension lda ≥ k) or, with trans_a, Aᵀ where A is stored k × m
 // (lda ≥ m); likewise op(B) is B (k × n, ldb ≥ n) or, with trans_b, Bᵀ where B is stored n × k
-// (ldb ≥ k). The same contract as `sgemm` in Sources/MTAFNet/Ops/BLAS.swift, which is the only
-// caller.
+// (ldb ≥ k). The same contract as `sgemm` and `bf16gemm` in Sources/MTAFNet/Ops/BLAS.swift, the
+// only caller.
 
 #ifndef CGEMM_H
 #define CGEMM_H

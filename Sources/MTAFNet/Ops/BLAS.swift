@@ -1,6 +1,7 @@
 // Single-precision GEMM behind a thin, row-major, Float32-only interface: OpenBLAS, or our AVX-512
-// kernel (the CGEMM target) where the CPU has AVX-512. This is the only file of the project that
-// imports CBLAS or CGEMM (architecture §1.1: one file per C library).
+// kernel (the CGEMM target) where the CPU has AVX-512; and `bf16gemm`, the same product with
+// operands rounded to bfloat16 (CGEMM's AVX512-BF16 kernel). This is the only file of the project
+// that imports CBLAS or CGEMM (architecture §1.1: one file per C library).
 //
 // Sizes: C (m × n) = alpha · op(A) (m × k) · op(B) (k × n) + beta · C, all matrices row-major.
 // op(A) is A (m × k, leading dimension lda ≥ k) or, with `transA`, Aᵀ where A is k × m (lda ≥ m);
