@@ -25,7 +25,8 @@ let package = Package(
         // libjpeg behind a shim that turns its error_exit longjmp into return codes.
         .target(name: "CJPEG", path: "Sources/CJPEG",
                 linkerSettings: [.linkedLibrary("jpeg")]),
-        // Our AVX-512 sgemm (run-time dispatched from Ops/BLAS.swift; builds for baseline x86-64).
+        // Our AVX-512 sgemm and its bf16 variant (run-time dispatched from Ops/BLAS.swift; builds for
+        // baseline x86-64).
         .target(name: "CGEMM", path: "Sources/CGEMM",
                 cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Distributed", dependencies: ["CMPI"],

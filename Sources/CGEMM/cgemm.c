@@ -61,9 +61,14 @@
 // one core is 288 GFLOP/s (a pure FMA loop); OpenBLAS (OPENBLAS_CORETYPE=Haswell, AVX2) reaches
 // 131-138 on these shapes.
 //
+// BF16 (cgemm_bf16gemm): the same job, partition, threads and loops with a flag that swaps in
+// cgemm_bf16.c's packing (pairs of k values rounded to bf16, one 32-bit word each) and micro-kernel
+// (vdpbf16ps); its k block is KC_BF16 = 512 values, ceil(kc / 2) packed words per sliver row, the
+// same bytes as FP32's KC. Its rates and the tile measurement are in bench/README.md.
+//
 // Everything AVX-512 is compiled with a target attribute, so the file builds for baseline x86-64 and
-// the kernel is only reached after the run-time check in cgemm_available(). -DCGEMM_DISABLE_AVX512
-// builds the portable stub (cgemm_available() == 0).
+// the kernel is only reached after the run-time check in cgemm_available() (cgemm_bf16_available()
+// for bf16). -DCGEMM_DISABLE_AVX512 builds the portable stub (both report 0).
 
 #define _GNU_SOURCE
 #include "cgemm.h"
@@ -79,27 +84,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef CGEMM_MR
-#define CGEMM_MR 14
-#endif
-#ifndef CGEMM_KC
-#define CGEMM_KC 256
-#endif
-#ifndef CGEMM_MC
-#define CGEMM_MC (CGEMM_MR * 12)
-#endif
-#ifndef CGEMM_NC
-#define CGEMM_NC 2048
-#endif
-
-enum { MR = CGEMM_MR, NR = 32, KC = CGEMM_KC, MC = CGEMM_MC, NC = CGEMM_NC };
-
-_Static_assert(MR >= 1 && MR <= 14, "MR: 2·MR accumulators + 3 must fit in 32 zmm registers");
-_Static_assert(MC % MR == 0, "MC must be a multiple of MR");
-_Static_assert(NC % NR == 0, "NC must be a multiple of NR");
-_Static_assert(KC % 8 == 0, "KC must be a multiple of 8");
-
-static long min_l(long a, long b) { return a < b ? a : b; }
+#include "cgemm_internal.h"
 
 /// `total` cut into ceil(total / cap) nearly equal blocks, each rounded up to a multiple of `unit`
 /// (and at most `cap`, which is a multiple of `unit`).
@@ -123,48 +108,7 @@ static void scale_c(long m, long n, float beta, float *c, long ldc) {
     }
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(CGEMM_DISABLE_AVX512)
-#define CGEMM_HAVE_AVX512 1
-#include <immintrin.h>
-
-#define TGT __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
-#define INLINE static inline __attribute__((always_inline))
-
-/// Lanes 0..<count set (count clamped to 0...16).
-INLINE TGT __mmask16 lane_mask(long count) {
-    if (count <= 0) return 0;
-    if (count >= 16) return 0xFFFF;
-    return (__mmask16)((1u << count) - 1);
-}
-
-/// Transposes 16 rows of 16 floats in place: afterwards r[j] holds element j of every input row.
-INLINE TGT void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    // Within each 128-bit lane L, r[4i + j] becomes rows 4i...4i+3 of column 4L + j.
-    for (int i = 0; i < 4; i++) {
-        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-    }
-    // A 4 × 4 transpose of 128-bit lanes among r[j], r[4 + j], r[8 + j], r[12 + j].
-    for (int j = 0; j < 4; j++) {
-        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
-        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-    }
-    for (int j = 0; j < 4; j++) {
-        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
-        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD);
-        r[4 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88);
-        r[12 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xDD);
-    }
-}
+#ifdef CGEMM_HAVE_AVX512
 
 /// Packs 16 source rows of `kc` contiguous floats each (`src`, `ld` apart) transposed, one group
 /// of 16 values per p, `stride` floats apart, of which the lanes in `store_mask` are written:
@@ -450,6 +394,7 @@ static void barrier_wait(group_barrier *b, int count) {
 /// The whole problem, shared by the threads of one call.
 typedef struct {
     int trans_a, trans_b;
+    int bf16;                 // 1: operands rounded to bf16 pairs (cgemm_bf16.c), 0: FP32
     long m, n, k;
     float alpha, beta;
     const float *a, *b;
@@ -466,6 +411,11 @@ typedef struct {
     float *a_pack, *b_pack;
     size_t a_cap, b_cap;  // floats
 } pack_buffers;
+
+/// The k block of a job (in k values) and the 32-bit words one row of a sliver of `kc` k values
+/// takes when packed: kc floats, or ceil(kc / 2) bf16 pairs.
+static long job_k_block(const gemm_job *g) { return balanced_block(g->k, g->bf16 ? KC_BF16 : KC, 8); }
+static long packed_depth(const gemm_job *g, long kc) { return g->bf16 ? (kc + 1) / 2 : kc; }
 
 /// Makes `*p` hold at least `need` floats (keeping the larger of old and new); 0 when out of memory.
 static int grow(float **p, size_t *cap, size_t need) {
@@ -490,33 +440,49 @@ static TGT void gemm_part(const gemm_job *g, int t, pack_buffers *buf) {
     share(g->n, COL_UNIT, g->col_ways, j, &c0, &c1);
     long rows = r1 - r0, cols = c1 - c0;
     if (cols <= 0) return;  // the whole group is empty (never planned; kept for safety)
-    long kcb = balanced_block(k, KC, 8), ncb = balanced_block(cols, NC, NR);
+    long kcb = job_k_block(g), ncb = balanced_block(cols, NC, NR), kdb = packed_depth(g, kcb);
     long mcb = rows > 0 ? balanced_block(rows, MC, MR) : MR;
     float *b_pack;
     if (rw == 1) {
-        if (!grow(&buf->b_pack, &buf->b_cap, (size_t)kcb * ncb)) abort();
+        if (!grow(&buf->b_pack, &buf->b_cap, (size_t)kdb * ncb)) abort();
         b_pack = buf->b_pack;
     } else {
         b_pack = g->group_b[j];  // grown by the caller before the job was posted
     }
-    if (!grow(&buf->a_pack, &buf->a_cap, (size_t)mcb * kcb)) abort();  // a few hundred KiB at most
+    if (!grow(&buf->a_pack, &buf->a_cap, (size_t)mcb * kdb)) abort();  // a few hundred KiB at most
     for (long jc = 0; jc < cols; jc += ncb) {
         long nc = min_l(ncb, cols - jc), col = c0 + jc, slivers = ceil_div(nc, NR);
         long s0 = slivers * i / rw, s1 = slivers * (i + 1) / rw;
         for (long pc = 0; pc < k; pc += kcb) {
-            long kc = min_l(kcb, k - pc);
+            long kc = min_l(kcb, k - pc), kd = packed_depth(g, kc);
             if (s1 > s0) {
                 long first = col + s0 * NR, count = min_l(nc, s1 * NR) - s0 * NR;
                 const float *bsrc = g->trans_b ? g->b + first * g->ldb + pc : g->b + pc * g->ldb + first;
-                pack_b(g->trans_b, kc, count, bsrc, g->ldb, b_pack + s0 * NR * kc);
+                if (g->bf16) {
+                    cgemm_bf16_pack_b(g->trans_b, kc, count, bsrc, g->ldb, (uint32_t *)b_pack + s0 * NR * kd);
+                } else {
+                    pack_b(g->trans_b, kc, count, bsrc, g->ldb, b_pack + s0 * NR * kc);
+                }
             }
             if (rw > 1) barrier_wait(&g->barriers[j], rw);
             float beta = pc == 0 ? g->beta : 1.0f;
             for (long ic = 0; ic < rows; ic += mcb) {
                 long mc = min_l(mcb, rows - ic), row = r0 + ic;
                 const float *asrc = g->trans_a ? g->a + pc * g->lda + row : g->a + row * g->lda + pc;
-                pack_a(g->trans_a, mc, kc, asrc, g->lda, buf->a_pack);
                 float *cblock = g->c + row * g->ldc + col;
+                if (g->bf16) {
+                    const uint32_t *ap = (const uint32_t *)buf->a_pack, *bp = (const uint32_t *)b_pack;
+                    cgemm_bf16_pack_a(g->trans_a, mc, kc, asrc, g->lda, (uint32_t *)buf->a_pack);
+                    for (long jr = 0; jr < nc; jr += NR) {
+                        long nr = min_l(NR, nc - jr);
+                        for (long ir = 0; ir < mc; ir += MR) {
+                            cgemm_bf16_kernel(min_l(MR, mc - ir), nr, kd, ap + ir * kd, bp + jr * kd,
+                                              cblock + ir * g->ldc + jr, g->ldc, g->alpha, beta);
+                        }
+                    }
+                    continue;
+                }
+                pack_a(g->trans_a, mc, kc, asrc, g->lda, buf->a_pack);
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = min_l(NR, nc - jr);
                     for (long ir = 0; ir < mc; ir += MR) {
@@ -632,12 +598,12 @@ static pack_buffers *caller_buffers(void) {
 
 /// Grows the shared B buffer of every column group of `job` (called with pool.call held).
 static void grow_group_buffers(const gemm_job *job) {
-    long kcb = balanced_block(job->k, KC, 8);
+    long kdb = packed_depth(job, job_k_block(job));
     for (int j = 0; j < job->col_ways; j++) {
         long c0, c1;
         share(job->n, COL_UNIT, job->col_ways, j, &c0, &c1);
         long ncb = c1 > c0 ? balanced_block(c1 - c0, NC, NR) : NR;
-        if (!grow(&pool.group_b[j], &pool.group_b_cap[j], (size_t)kcb * ncb)) abort();
+        if (!grow(&pool.group_b[j], &pool.group_b_cap[j], (size_t)kdb * ncb)) abort();
     }
 }
 
@@ -684,9 +650,32 @@ const char *cgemm_kernel_description(void) {
     return kernel_description;
 }
 
-void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
-                 const float *a, long lda, const float *b, long ldb,
-                 float beta, float *c, long ldc) {
+int cgemm_bf16_available(void) {
+#ifdef CGEMM_HAVE_AVX512
+    return cgemm_available() && cgemm_bf16_cpu();
+#else
+    return 0;
+#endif
+}
+
+static char bf16_kernel_description[128];
+
+static void describe_bf16_kernel(void) {
+    snprintf(bf16_kernel_description, sizeof bf16_kernel_description,
+             "AVX512-BF16 %dx%d tile of bf16 pairs, KC %d, MC %d, NC %d", (int)MR, (int)NR, (int)KC_BF16,
+             (int)MC, (int)NC);
+}
+
+const char *cgemm_bf16_kernel_description(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, describe_bf16_kernel);
+    return bf16_kernel_description;
+}
+
+/// cgemm_sgemm (bf16 = 0) or cgemm_bf16gemm (bf16 = 1): the same blocking, threads and grid.
+static void run_gemm(int bf16, int trans_a, int trans_b, long m, long n, long k, float alpha,
+                     const float *a, long lda, const float *b, long ldb,
+                     float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     if (k == 0 || alpha == 0) {
         scale_c(m, n, beta, c, ldc);
@@ -694,7 +683,7 @@ void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
     }
     pack_buffers *mine = caller_buffers();
     if (!mine) abort();  // out of memory for a few bytes
-    gemm_job job = {trans_a != 0, trans_b != 0, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c,
+    gemm_job job = {trans_a != 0, trans_b != 0, bf16 != 0, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c,
                     1, 1, pool.group_b, pool.barriers};
     int threads = cgemm_threads();
     if (threads > 1) plan_grid(m, n, k, threads, &job.row_ways, &job.col_ways);
@@ -736,4 +725,16 @@ void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
     }
     job.row_ways = job.col_ways = 1;  // one thread: the caller alone (the pool may be busy)
     gemm_part(&job, 0, mine);
+}
+
+void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                 const float *a, long lda, const float *b, long ldb,
+                 float beta, float *c, long ldc) {
+    run_gemm(0, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void cgemm_bf16gemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc) {
+    run_gemm(1, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -11,8 +11,10 @@ extension MTAFMPI {
             discussion: """
                 ops: the sgemm rate on a 2048³ GEMM first, then every convolution shape of \
                 DeepLab-v2 ResNet-101 at a 320×640 input (batch 1), the ASPP classifier (also as \
-                four plain convolutions) and the discriminator's 4×4/2 convolutions; GFLOP/s \
-                counts 2·Cout·Cin·KH·KW·Ho·Wo per pass.
+                four plain convolutions) and the discriminator's 4×4/2 convolutions (in \
+                --precision), then the convolutions' GEMMs through OpenBLAS, our FP32 kernel and \
+                our bf16 kernel (where the CPU has AVX512-BF16); GFLOP/s counts \
+                2·Cout·Cin·KH·KW·Ho·Wo per pass.
 
                 model: DeepLab-v2 (7 classes, multi-level, batch 1) at --size: the eval forward \
                 and the training step (CE main + 0.1 aux at the input size, backward) by \
@@ -39,6 +41,8 @@ extension MTAFMPI {
 
         @Argument(help: "The suite to run: ops, model or iteration.")
         var suite: Suite = .ops
+
+        @OptionGroup var precision: PrecisionOption
 
         @Flag(name: .long, help: "Print JSON instead of a table.")
         var json = false
@@ -116,6 +120,7 @@ extension MTAFMPI {
             let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
             setBLASThreads(threadCount)
             BenchTiming.clock = clock
+            _ = try precision.apply(amp: false, ampKey: "AMP")
             switch suite {
             case .model:
                 return try BenchModel.run(threads: threadCount, reps: reps, only: only, model: model, size: size,

@@ -20,6 +20,8 @@ enum BenchIteration {
         /// Input size `HxW` of every batch.
         var size: String
         var threads: Int
+        /// The convolution GEMMs' precision (`--precision`): fp32 or bf16.
+        var precision: String = "fp32"
         /// Minimum seconds of one iteration.
         var iteration_s: Double
         /// Peak resident set size while building the state and running the iterations, MiB.
@@ -43,9 +45,9 @@ enum BenchIteration {
         } else {
             let losses = result.losses.sorted { $0.key < $1.key }
                 .map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: ", ")
-            print(String(format: "%@ T=%d, %@ at %@: %d threads, %d parameters, iteration %.3f s, peak RSS %.0f MiB",
+            print(String(format: "%@ T=%d, %@ at %@: %d threads, %@ convolutions, %d parameters, iteration %.3f s, peak RSS %.0f MiB",
                          result.framework, result.targets, result.model, result.size, result.threads,
-                         result.parameters, result.iteration_s, result.peak_rss_mib))
+                         result.precision, result.parameters, result.iteration_s, result.peak_rss_mib))
             print("  last losses: \(losses)")
         }
     }
@@ -76,7 +78,8 @@ enum BenchIteration {
         let parameters = state.segmenter.stateDict.parameterScalarCount
             + state.discriminators.reduce(0) { $0 + $1.model.parameters.scalarCount }
         return Result(framework: framework.rawValue, targets: targets, model: model.name, size: size.description,
-                      threads: threads, iteration_s: ms / 1000, peak_rss_mib: BenchMemory.peakRSSMiB(),
+                      threads: threads, precision: ConvolutionPrecision.current.rawValue,
+                      iteration_s: ms / 1000, peak_rss_mib: BenchMemory.peakRSSMiB(),
                       parameters: parameters,
                       losses: Dictionary(uniqueKeysWithValues: (last?.entries ?? []).map { ($0.name, $0.value) }))
     }

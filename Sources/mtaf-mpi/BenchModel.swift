@@ -54,6 +54,8 @@ enum BenchModel {
         /// Input size `HxW`.
         var size: String
         var threads: Int
+        /// The convolution GEMMs' precision (`--precision`): fp32 or bf16.
+        var precision: String = "fp32"
         /// Minimum seconds of one eval forward.
         var forward_s: Double?
         /// Minimum seconds of one training step (forward, loss, backward).
@@ -85,7 +87,8 @@ enum BenchModel {
             if json {
                 print(BenchJSON.line(result))
             } else {
-                var parts = ["\(result.model) at \(result.size): \(result.threads) threads, \(result.parameters) parameters"]
+                var parts = ["\(result.model) at \(result.size): \(result.threads) threads, \(result.precision) convolutions, "
+                    + "\(result.parameters) parameters"]
                 if let s = result.forward_s { parts.append(String(format: "forward %.3f s", s)) }
                 if let s = result.step_s { parts.append(String(format: "step %.3f s", s)) }
                 if let s = result.eval_s, let rate = result.eval_images_per_s {
@@ -108,6 +111,7 @@ enum BenchModel {
         random.fillNormal(input, mean: 0, std: 60)
         let labels = (0..<(batch * height * width)).map { _ in Int32(random.nextInt(below: configuration.classes)) }
         var result = Result(model: choice.name, size: size.description, threads: threads,
+                            precision: ConvolutionPrecision.current.rawValue,
                             peak_rss_mib: 0, parameters: model.stateDict.parameterScalarCount)
         func note(_ what: String) {
             if progress { FileHandle.standardError.write(Data("  \(choice.name) at \(size): \(what)\n".utf8)) }

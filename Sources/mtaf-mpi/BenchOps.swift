@@ -133,9 +133,11 @@ enum BenchOps {
         return rows
     }
 
-    /// Two rows for one GEMM (C = op(A)·op(B), beta 0), times in the fwd column: OpenBLAS, then our
-    /// AVX-512 kernel (absent on a CPU without AVX-512) with its speed-up over OpenBLAS in the name,
-    /// e.g. "gemm NN 256x1053x2304 own x1.85". The map column names the convolution pass.
+    /// Up to three rows for one GEMM (C = op(A)·op(B), beta 0), times in the fwd column: OpenBLAS,
+    /// then our AVX-512 kernel (absent on a CPU without AVX-512) with its speed-up over OpenBLAS in
+    /// the name, e.g. "gemm NN 256x1053x2304 own x1.85", then our bf16 kernel (where
+    /// `bf16GEMMAvailable`) with its speed-up over our FP32 kernel (not OpenBLAS), e.g. "... bf16 x1.80".
+    /// The map column names the convolution pass.
     static func gemmRows(_ c: GEMMCase, reps: Int) -> [BenchRow] {
         let a = BenchBuffer(c.m * c.k, seed: 1), b = BenchBuffer(c.k * c.n, seed: 2)
         let out = BenchBuffer(c.m * c.n, seed: 3)
@@ -157,6 +159,15 @@ enum BenchOps {
             let own = time(.own)
             rows.append(BenchRow(name: "gemm \(c.label) own x" + String(format: "%.2f", openblas / own),
                                  map: c.role, gflop: gflop, forwardMs: own, dataMs: nil, weightMs: nil))
+            if bf16GEMMAvailable {
+                let bf16 = BenchTiming.minMs(reps: reps) {
+                    bf16gemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, alpha: 1,
+                             a: a.pointer, lda: c.transA ? c.m : c.k, b: b.pointer, ldb: c.transB ? c.k : c.n,
+                             beta: 0, c: out.pointer, ldc: c.n)
+                }
+                rows.append(BenchRow(name: "gemm \(c.label) bf16 x" + String(format: "%.2f", own / bf16),
+                                     map: c.role, gflop: gflop, forwardMs: bf16, dataMs: nil, weightMs: nil))
+            }
         }
         return rows
     }

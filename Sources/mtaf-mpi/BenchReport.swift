@@ -20,7 +20,9 @@ struct BenchReport: Codable {
                                      : String(repeating: " ", count: n - s.count) + s)
         }
         var lines = ["sgemm 2048³: \(f(sgemmGFlops, 1)) GFLOP/s (\(threads) threads, min of \(reps), \(clock) clock)",
-                     "GEMM path: \(gemmPathDescription)", ""]
+                     "GEMM path: \(gemmPathDescription)",
+                     "convolution precision: \(ConvolutionPrecision.current.rawValue); bf16 kernel: "
+                         + (bf16GEMMAvailable ? bf16KernelDescription : "unavailable (\(bf16UnavailableReason))"), ""]
         let header = [pad("shape", 34, left: true), pad("map", 9, left: true), pad("GFLOP", 7),
                       pad("fwd ms", 9), pad("data ms", 9), pad("wgt ms", 9),
                       pad("fwd GF/s", 9), pad("data GF/s", 10), pad("wgt GF/s", 9),

@@ -10,6 +10,8 @@ extension MTAFMPI {
 
         @OptionGroup var config: ConfigOptions
 
+        @OptionGroup var precision: PrecisionOption
+
         @Option(help: "Also write every evaluated checkpoint's results as JSON to this file.")
         var json: String?
 
@@ -53,7 +55,8 @@ extension MTAFMPI {
         }
 
         func run() throws {
-            let (settings, cluster) = try config.startRun(command: "test")
+            let (settings, cluster) = try config.startRun(command: "test", precision: precision,
+                                                                ampKey: ("TEST.AMP", \.test.amp))
             // Ranks outside a target's group wait while the group scores its share of the images.
             cluster.timeout.long = true
             defer { try? cluster.finalize() }

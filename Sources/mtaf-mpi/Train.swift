@@ -10,6 +10,8 @@ extension MTAFMPI {
 
         @OptionGroup var config: ConfigOptions
 
+        @OptionGroup var precision: PrecisionOption
+
         @Flag(help: "Continue from the newest complete snapshot in TRAIN.SNAPSHOT_DIR.")
         var resume = false
 
@@ -36,7 +38,8 @@ extension MTAFMPI {
             // run before its first iteration instead of killing the process.
             let stop = StopRequest.installSignalHandlers()
             let command = "train" + (resume ? " --resume" : "") + (randomTrain ? " --random-train" : "")
-            let (settings, cluster) = try config.startRun(command: command)
+            let (settings, cluster) = try config.startRun(command: command, precision: precision,
+                                                           ampKey: ("TRAIN.AMP", \.train.amp))
             defer { try? cluster.finalize() }
             var options = TrainerOptions()
             options.resume = resume

@@ -103,7 +103,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.log.every, 1)
         XCTAssertEqual(c.log.tensorboard, false)
 
-        XCTAssertEqual(MTAFConfig.keyPaths.count, 77)
+        XCTAssertEqual(MTAFConfig.keyPaths.count, 78)
         XCTAssertEqual(Set(MTAFConfig.keyPaths).count, MTAFConfig.keyPaths.count)
     }
 

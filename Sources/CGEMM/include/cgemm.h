@@ -1,10 +1,11 @@
-// A row-major single-precision GEMM with an AVX-512 micro-kernel (see cgemm.c for the blocking).
+// A row-major single-precision GEMM with an AVX-512 micro-kernel (see cgemm.c for the blocking),
+// and its variant with bfloat16 operands and FP32 sums (cgemm_bf16gemm, cgemm_bf16.c).
 //
 // Sizes: C (m × n) = alpha · op(A) (m × k) · op(B) (k × n) + beta · C, all matrices row-major.
 // op(A) is A (m × k, leading dimension lda ≥ k) or, with trans_a, Aᵀ where A is stored k × m
 // (lda ≥ m); likewise op(B) is B (k × n, ldb ≥ n) or, with trans_b, Bᵀ where B is stored n × k
-// (ldb ≥ k). The same contract as `sgemm` in Sources/MTAFNet/Ops/BLAS.swift, which is the only
-// caller.
+// (ldb ≥ k). The same contract as `sgemm` and `bf16gemm` in Sources/MTAFNet/Ops/BLAS.swift, the
+// only caller.
 
 #ifndef CGEMM_H
 #define CGEMM_H
@@ -51,6 +52,22 @@ void cgemm_partition_of(long m, long n, long k, int threads, cgemm_partition *ou
 void cgemm_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                  const float *a, long lda, const float *b, long ldb,
                  float beta, float *c, long ldc);
+
+/// 1 when this CPU (and build) can also run the bf16 kernel: cgemm_available() and AVX512_BF16
+/// (CPUID leaf 7 sub-leaf 1, EAX bit 5), else 0. `cgemm_bf16gemm` must only be called when this is 1.
+int cgemm_bf16_available(void);
+
+/// The bf16 kernel's register tile and blocking, e.g. "AVX512-BF16 14x32 tile of bf16 pairs, KC 512, ...".
+const char *cgemm_bf16_kernel_description(void);
+
+/// C = alpha · op(A) · op(B) + beta · C like `cgemm_sgemm`, but every element of op(A) and op(B) is
+/// first rounded to bfloat16 (round to nearest even) and the products are summed in FP32
+/// (`vdpbf16ps`, two products per lane and instruction). C, alpha and beta stay FP32. The same
+/// blocking, threads and partition as `cgemm_sgemm`: k is never split, so results are
+/// bit-identical for any thread count.
+void cgemm_bf16gemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc);
 
 #ifdef __cplusplus
 }

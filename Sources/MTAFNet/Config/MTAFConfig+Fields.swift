@@ -79,6 +79,7 @@ extension MTAFConfig {
             .strings("TEST.INFO_TARGET", \.test.infoTarget),
             .bool("TEST.WAIT_MODEL", \.test.waitModel),
             .bool("TEST.SCALE_LABEL", \.test.scaleLabel),
+            .bool("TEST.AMP", \.test.amp),
 
             .string("DIST.SOURCE_MODE", \.dist.sourceMode),
             .int("DIST.THREADS_PER_RANK", \.dist.threadsPerRank),

@@ -34,6 +34,9 @@ public struct TestConfig: Equatable, Sendable {
     public var waitModel = true
     /// `SCALE_LABEL`: Mapillary test labels resized-with-pad (spec §7.5).
     public var scaleLabel = true
+    /// `AMP` (ours): evaluate with bfloat16 convolution GEMMs (FP32 accumulation), as TRAIN.AMP
+    /// trains; `--precision` overrides (spec §4.13).
+    public var amp = false
 
     public init() {}
 }

@@ -69,8 +69,9 @@ public struct TrainConfig: Equatable, Sendable {
     public var teacherIters = 0
     /// `TEACHER_LOSS`: 'KL' only; 'MSE' is rejected (spec §4.10).
     public var teacherLoss = "KL"
-    /// `AMP`: apex mixed precision; accepted, logged as ignored (FP32), and it selects the
-    /// `auto` SGD repetition mode (spec §4.8).
+    /// `AMP`: apex mixed precision upstream; here bfloat16 convolution GEMMs with FP32
+    /// accumulation (`--precision` overrides, spec §4.13), and it selects the `auto` SGD
+    /// repetition mode (spec §4.8).
     public var amp = false
     /// `AMP_OPTIM`: apex opt level (ignored).
     public var ampOptim = "O2"

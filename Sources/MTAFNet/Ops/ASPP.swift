@@ -52,7 +52,7 @@ public func asppForward(output: UnsafeMutablePointer<Float>, input: UnsafePointe
             convFill(y + ch * hw, b, hw)
         }
         if rows == 0 { continue }
-        sgemm(transA: false, transB: false, m: rows, n: hw, k: cin,
+        convolutionGEMM(transA: false, transB: false, m: rows, n: hw, k: cin,
               alpha: 1, a: a, lda: cin, b: input + n * cin * hw, ldb: hw,
               beta: 0, c: t, ldc: hw)
         for g in 0..<plan.groups {
@@ -97,7 +97,7 @@ public func asppBackwardData(gradInput: UnsafeMutablePointer<Float>, gradOutput:
     plan.pack(a, weights: weights, geometry: geometry)
     for n in 0..<batch {
         plan.shiftedPlanes(s, gradOutput + n * c * hw, classes: c, height: height, width: width)
-        sgemm(transA: true, transB: false, m: cin, n: hw, k: rows,
+        convolutionGEMM(transA: true, transB: false, m: cin, n: hw, k: rows,
               alpha: 1, a: a, lda: cin, b: s, ldb: hw,
               beta: 1, c: gradInput + n * cin * hw, ldc: hw)
     }
@@ -138,7 +138,7 @@ public func asppBackwardWeight(gradWeights: [UnsafeMutablePointer<Float>],
     let gm = buffer, s = buffer + gCount
     for n in 0..<batch {
         plan.shiftedPlanes(s, gradOutput + n * c * hw, classes: c, height: height, width: width)
-        sgemm(transA: false, transB: true, m: rows, n: cin, k: hw,
+        convolutionGEMM(transA: false, transB: true, m: rows, n: cin, k: hw,
               alpha: 1, a: s, lda: hw, b: input + n * cin * hw, ldb: hw,
               beta: n == 0 ? 0 : 1, c: gm, ldc: cin)
     }

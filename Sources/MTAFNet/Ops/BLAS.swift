@@ -1,6 +1,7 @@
 // Single-precision GEMM behind a thin, row-major, Float32-only interface: OpenBLAS, or our AVX-512
-// kernel (the CGEMM target) where the CPU has AVX-512. This is the only file of the project that
-// imports CBLAS or CGEMM (architecture §1.1: one file per C library).
+// kernel (the CGEMM target) where the CPU has AVX-512; and `bf16gemm`, the same product with
+// operands rounded to bfloat16 (CGEMM's AVX512-BF16 kernel). This is the only file of the project
+// that imports CBLAS or CGEMM (architecture §1.1: one file per C library).
 //
 // Sizes: C (m × n) = alpha · op(A) (m × k) · op(B) (k × n) + beta · C, all matrices row-major.
 // op(A) is A (m × k, leading dimension lda ≥ k) or, with `transA`, Aᵀ where A is k × m (lda ≥ m);
@@ -101,6 +102,36 @@ public func sgemm(path: GEMMPath, transA: Bool, transB: Bool, m: Int, n: Int, k:
                 blasint(m), blasint(n), blasint(k),
                 alpha, a, blasint(lda), b, blasint(ldb),
                 beta, c, blasint(ldc))
+}
+
+/// Whether this CPU runs our bf16 kernel (the AVX-512 kernel's checks plus avx512_bf16, CPUID
+/// leaf 7 sub-leaf 1), before `MTAF_GEMM_BF16` (`bf16GEMMAvailable` applies it).
+let bf16KernelOnThisCPU: Bool = ownGEMMAvailable && cgemm_bf16_available() != 0
+
+/// The bf16 kernel's tile and blocking, for reports.
+public var bf16KernelDescription: String { String(cString: cgemm_bf16_kernel_description()) }
+
+/// Row-major GEMM with bfloat16 operands: `c = alpha · bf16(op(a)) · bf16(op(b)) + beta · c`,
+/// every element of op(A) and op(B) rounded to bfloat16 (to nearest, ties to even), products
+/// summed in FP32 by our AVX512-BF16 kernel; C, alpha and beta stay FP32. Same arguments and
+/// shapes as `sgemm`; `MTAF_GEMM` does not apply (only our kernel has a bf16 path). Only where
+/// `bf16GEMMAvailable`.
+///
+/// No spec section; the bf16 arithmetic of PyTorch autocast (architecture §5.1).
+public func bf16gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                     alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                     b: UnsafePointer<Float>, ldb: Int,
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    precondition(bf16KernelOnThisCPU, "bf16gemm: this CPU has no AVX512-BF16")
+    precondition(m >= 0 && n >= 0 && k >= 0, "bf16gemm: negative size m=\(m) n=\(n) k=\(k)")
+    precondition(lda >= max(1, transA ? m : k), "bf16gemm: lda \(lda) too small (m=\(m) k=\(k) transA=\(transA))")
+    precondition(ldb >= max(1, transB ? k : n), "bf16gemm: ldb \(ldb) too small (k=\(k) n=\(n) transB=\(transB))")
+    precondition(ldc >= max(1, n), "bf16gemm: ldc \(ldc) too small (n=\(n))")
+    if m == 0 || n == 0 { return }
+    if GEMMShapes.recording != nil {
+        GEMMShapes.recording![GEMMShape(transA: transA, transB: transB, m: m, n: n, k: k), default: 0] += 1
+    }
+    cgemm_bf16gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 /// Sets the number of threads OpenBLAS (`openblas_set_num_threads`) and our kernel

@@ -1,4 +1,5 @@
-// 2-D convolution (groups = 1) by im2col + OpenBLAS sgemm, one GEMM per image.
+// 2-D convolution (groups = 1) by im2col + GEMM (`convolutionGEMM`: FP32, or bf16 operands with FP32
+// sums under TRAIN.AMP / TEST.AMP, Ops/GEMMPrecision.swift), one GEMM per image.
 //
 // Sizes: N batch, Cin input channels, H×W input map, Cout output channels, KH×KW kernel,
 // Ho×Wo output map (`Conv2dGeometry.outputHeight/Width`), K = Cin·KH·KW, P = Ho·Wo, HW = H·W.
@@ -43,7 +44,7 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
         }
         let beta: Float = bias == nil ? 0 : 1
         guard let col else {
-            sgemm(transA: false, transB: false, m: cout, n: p, k: k,
+            convolutionGEMM(transA: false, transB: false, m: cout, n: p, k: k,
                   alpha: 1, a: weight, lda: k, b: input + n * inStride, ldb: p,
                   beta: beta, c: y, ldc: p)
             continue
@@ -51,7 +52,7 @@ public func conv2dForward(output: UnsafeMutablePointer<Float>, input: UnsafePoin
         for r0 in stride(from: 0, to: ho, by: block) {
             let rows = r0..<min(ho, r0 + block), pc = rows.count * wo
             im2col(col, input + n * inStride, g, height: height, width: width, outH: ho, outW: wo, rows: rows)
-            sgemm(transA: false, transB: false, m: cout, n: pc, k: k,
+            convolutionGEMM(transA: false, transB: false, m: cout, n: pc, k: k,
                   alpha: 1, a: weight, lda: k, b: col, ldb: pc,
                   beta: beta, c: y + r0 * wo, ldc: p)
         }
@@ -77,7 +78,7 @@ public func conv2dBackwardData(gradInput: UnsafeMutablePointer<Float>,
     let inStride = g.inChannels * height * width, outStride = cout * p
     if g.isPointwise {
         for n in 0..<batch {
-            sgemm(transA: true, transB: false, m: k, n: p, k: cout,
+            convolutionGEMM(transA: true, transB: false, m: k, n: p, k: cout,
                   alpha: 1, a: weight, lda: k, b: gradOutput + n * outStride, ldb: p,
                   beta: 1, c: gradInput + n * inStride, ldc: p)
         }
@@ -88,7 +89,7 @@ public func conv2dBackwardData(gradInput: UnsafeMutablePointer<Float>,
     for n in 0..<batch {
         for r0 in stride(from: 0, to: ho, by: block) {
             let rows = r0..<min(ho, r0 + block), pc = rows.count * wo
-            sgemm(transA: true, transB: false, m: k, n: pc, k: cout,
+            convolutionGEMM(transA: true, transB: false, m: k, n: pc, k: cout,
                   alpha: 1, a: weight, lda: k, b: gradOutput + n * outStride + r0 * wo, ldb: p,
                   beta: 0, c: col, ldc: pc)
             col2im(gradInput + n * inStride, col, g, height: height, width: width, outH: ho, outW: wo, rows: rows)
@@ -120,7 +121,7 @@ public func conv2dBackwardWeight(gradWeight: UnsafeMutablePointer<Float>,
     let col: UnsafeMutablePointer<Float>? = g.isPointwise ? nil : workspace.buffer(k * block * wo)
     for n in 0..<batch {
         guard let col else {
-            sgemm(transA: false, transB: true, m: cout, n: k, k: p,
+            convolutionGEMM(transA: false, transB: true, m: cout, n: k, k: p,
                   alpha: 1, a: gradOutput + n * outStride, lda: p, b: input + n * inStride, ldb: p,
                   beta: 1, c: gradWeight, ldc: k)
             continue
@@ -128,7 +129,7 @@ public func conv2dBackwardWeight(gradWeight: UnsafeMutablePointer<Float>,
         for r0 in stride(from: 0, to: ho, by: block) {
             let rows = r0..<min(ho, r0 + block), pc = rows.count * wo
             im2col(col, input + n * inStride, g, height: height, width: width, outH: ho, outW: wo, rows: rows)
-            sgemm(transA: false, transB: true, m: cout, n: k, k: pc,
+            convolutionGEMM(transA: false, transB: true, m: cout, n: k, k: pc,
                   alpha: 1, a: gradOutput + n * outStride + r0 * wo, lda: p, b: col, ldb: pc,
                   beta: 1, c: gradWeight, ldc: k)
         }

@@ -94,6 +94,22 @@ public enum Conv2dFixtureRunner: FixtureRunner {
         return result
     }
 
+    /// One convolution: each GEMM's bf16 bound (spec §4.13) from its reduction length and its
+    /// operands' largest magnitudes: the output sums Cin·KH·KW products of input and weight, the
+    /// input gradient at most Cout·KH·KW of output gradient and weight, the weight gradient
+    /// N·Ho·Wo of output gradient and input. The bias gradient has no product: not listed.
+    public static func bf16Bound(_ fixture: Fixture) throws -> BF16Bound {
+        let input = try fixture.tensor("input"), weight = try fixture.tensor("weight")
+        let gradOut = try fixture.tensor("grad_out")
+        func largest(_ t: Tensor) -> Float { t.withUnsafeBufferPointer { $0.reduce(0) { max($0, abs($1)) } } }
+        let (x, w, gy) = (largest(input), largest(weight), largest(gradOut))
+        let (cout, cin, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        let outputPixels = gradOut.shape[0] * gradOut.shape[2] * gradOut.shape[3]
+        return .added(["expected.output": bf16ProductBound(reduction: cin * kh * kw, maxX: x, maxY: w),
+                       "expected.grad_input": bf16ProductBound(reduction: cout * kh * kw, maxX: gy, maxY: w),
+                       "expected.grad_weight": bf16ProductBound(reduction: outputPixels, maxX: gy, maxY: x)])
+    }
+
     /// A sidecar value that is either one integer (both axes) or an [h, w] pair.
     private static func pair(_ fixture: Fixture, _ key: String) throws -> (Int, Int) {
         if fixture.value(key) is [Any] {

@@ -21,6 +21,9 @@ public protocol FixtureRunner: SendableMetatype {
     /// looser tolerance they get (the sidecar's tolerance still applies to every other element).
     /// Default: none.
     static func allowances(_ fixture: Fixture) throws -> [String: ElementAllowance]
+    /// How far the expected tensors may move when the convolutions run in bf16
+    /// (`ConvolutionPrecision.current == .bf16`). Default: `.unaffected` (no convolution).
+    static func bf16Bound(_ fixture: Fixture) throws -> BF16Bound
 }
 
 /// A looser tolerance for some elements of one expected tensor, with the reason.
@@ -41,4 +44,5 @@ public struct ElementAllowance: Sendable {
 
 extension FixtureRunner {
     public static func allowances(_ fixture: Fixture) throws -> [String: ElementAllowance] { [:] }
+    public static func bf16Bound(_ fixture: Fixture) throws -> BF16Bound { .unaffected }
 }

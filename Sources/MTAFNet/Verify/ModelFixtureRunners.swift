@@ -129,6 +129,9 @@ public enum DeepLabV2FixtureRunner: FixtureRunner {
         (try? fixture.string("model")) == "DeepLabv2" && !fixture.has("framework")
     }
 
+    /// A chain of layers: bf16 deviations compound, no element bound (spec §4.13).
+    public static func bf16Bound(_ fixture: Fixture) throws -> BF16Bound { .compound }
+
     public static func run(_ fixture: Fixture) throws -> [String: Tensor] {
         let multiLevel = fixture.hasTensor("expected.train.aux") || fixture.hasTensor("expected.eval.aux")
         let model = DeepLabV2(try ModelFixtureSupport.configuration(fixture, multiLevel: multiLevel),
@@ -158,6 +161,9 @@ public enum DeepLabV2MTKTFixtureRunner: FixtureRunner {
     public static func handles(_ fixture: Fixture) -> Bool {
         (try? fixture.string("model")) == "DeepLabv2MTKT" && !fixture.has("framework")
     }
+
+    /// A chain of layers: bf16 deviations compound, no element bound (spec §4.13).
+    public static func bf16Bound(_ fixture: Fixture) throws -> BF16Bound { .compound }
 
     public static func run(_ fixture: Fixture) throws -> [String: Tensor] {
         let heads = try fixture.int("heads")
@@ -204,6 +210,9 @@ public enum FCDiscriminatorFixtureRunner: FixtureRunner {
     public static func handles(_ fixture: Fixture) -> Bool {
         (try? fixture.string("model")) == "FCDiscriminator"
     }
+
+    /// A chain of layers: bf16 deviations compound, no element bound (spec §4.13).
+    public static func bf16Bound(_ fixture: Fixture) throws -> BF16Bound { .compound }
 
     public static func run(_ fixture: Fixture) throws -> [String: Tensor] {
         let inChannels = try fixture.int("in_channels"), ndf = try fixture.int("ndf")

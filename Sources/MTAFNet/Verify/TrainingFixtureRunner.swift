@@ -18,6 +18,9 @@ public enum TrainingFixtureRunner: FixtureRunner {
         return TrainingFrameworkKind(fixtureName: name) != nil
     }
 
+    /// A chain of layers: bf16 deviations compound, no element bound (spec §4.13).
+    public static func bf16Bound(_ fixture: Fixture) throws -> BF16Bound { .compound }
+
     /// Adam-ill-conditioned discriminator elements: where the reference gradient at the first
     /// Adam step is within ~20·eps of zero (the reference first step is below 0.95 of the full
     /// step lr × steps per iteration), Adam moves a parameter by lr·g/(|g| + eps), whose

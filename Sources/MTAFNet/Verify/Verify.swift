@@ -2,6 +2,8 @@
 // with the sidecar's per-tensor tolerance (Tests/MTAFNetTests/Fixtures/README.md, "Conventions").
 
 /// Runs a case through the one runner that handles it and compares every expected tensor.
+/// Under bf16 convolutions (`ConvolutionPrecision.current`) each tolerance grows by the runner's
+/// `bf16Bound`, or the comparison is informational where the runner derives none.
 ///
 /// A case fails when no runner (or more than one) handles it, when the runner throws, when it
 /// has no expected tensors, or when any expected tensor is missing from the runner's output, has
@@ -28,9 +30,11 @@ public func verify(_ fixture: Fixture, runners: [any FixtureRunner.Type] = Fixtu
     }
     let outputs: [String: Tensor]
     let allowances: [String: ElementAllowance]
+    var bound = BF16Bound.unaffected
     do {
         outputs = try runner.run(fixture)
         allowances = try runner.allowances(fixture)
+        if ConvolutionPrecision.current == .bf16 { bound = try runner.bf16Bound(fixture) }
     } catch {
         return FixtureReport(fixture: fixture.name, tensors: [],
                              error: "\(String(describing: runner)) threw: \(error)")
@@ -39,9 +43,12 @@ public func verify(_ fixture: Fixture, runners: [any FixtureRunner.Type] = Fixtu
     for key in expectedKeys {
         do {
             let expected = try fixture.floats(key)
-            let tolerance = try fixture.tolerance(for: key)
-            results.append(compare(name: key, actual: outputs[key], expected: expected, tolerance: tolerance,
-                                   allowance: allowances[key]))
+            var tolerance = try fixture.tolerance(for: key)
+            if case .added(let extra) = bound { tolerance += extra[key] ?? 0 }
+            var result = compare(name: key, actual: outputs[key], expected: expected, tolerance: tolerance,
+                                 allowance: allowances[key])
+            if case .compound = bound { result.informational = true }
+            results.append(result)
         } catch {
             results.append(FixtureReport.TensorResult(
                 name: key, maxAbsError: .infinity, tolerance: 0, ratio: .infinity, firstBadIndex: nil,
