@@ -131,9 +131,6 @@ public struct Fixture {
 
     // MARK: Sidecar
 
-    /// All top-level sidecar keys, sorted.
-    public var sidecarKeys: [String] { sidecar.keys.sorted() }
-
     /// Whether the sidecar has the key (dotted paths reach into nested objects).
     public func has(_ key: String) -> Bool { lookup(key) != nil }
 
