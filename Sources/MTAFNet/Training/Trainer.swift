@@ -132,7 +132,7 @@ public final class Trainer {
     ///
     /// - Throws: `TrainingError.unsupportedWorld`.
     public static func layout(for config: MTAFConfig, worldSize: Int) throws -> TargetLayout {
-        let kind = TrainingFrameworkKind(config.framework)
+        let kind = config.framework
         if kind == .sourceOnly && worldSize > 1 {
             throw TrainingError.unsupportedWorld(
                 size: worldSize, reason: "SourceOnly hosts no target domain, so its ranks would all repeat the same work; "
@@ -184,7 +184,7 @@ public final class Trainer {
         let hash = Self.configHash(config)
         let seed = options.randomTrain ? UInt64.random(in: 0 ... UInt64.max) : UInt64(config.train.randomSeed)
         let random = RandomStream(seed: seed)
-        let kind = TrainingFrameworkKind(config.framework)
+        let kind = config.framework
         if !kind.discriminatorRoles(targetCount: config.targetCount).isEmpty {
             for (key, size) in [("TRAIN.INPUT_SIZE_SOURCE", config.train.inputSizeSource),
                                 ("TRAIN.INPUT_SIZE_TARGET", config.train.inputSizeTarget)] where size.min()! < 32 {

@@ -18,17 +18,17 @@ public enum TrainingFixtureRunner: FixtureRunner {
         return TrainingFrameworkKind(fixtureName: name) != nil
     }
 
-    /// Adam-ill-conditioned discriminator elements: where the reference gradient at the first
-    /// Adam step is within ~20·eps of zero (the reference first step is below 0.95 of the full
-    /// step lr × steps per iteration), Adam moves a parameter by lr·g/(|g| + eps), whose
-    /// derivative lr·eps/(|g| + eps)² turns float32 rounding of g (summation order: OpenBLAS's
-    /// thread count alone moves `train_mdis_T3`'s `d_target.2.0.weight[0, 6, 3, 0]` by 4.7× its
-    /// tolerance) into parameter errors thousands of times larger. Those elements (≈ 0.1 % of the
-    /// discriminator scalars, found from the case's own init and iteration-1 tensors) get
-    /// 0.1·LEARNING_RATE_D; every other element keeps the sidecar's tolerance.
+    /// Adam-ill-conditioned discriminator elements (`AdamConditioning`, spec §4.6), found from the
+    /// case's own init and iteration-1 tensors, get 0.1·LEARNING_RATE_D; every other element keeps
+    /// the sidecar's tolerance. They are ≈ 0.1 % of the discriminator scalars (OpenBLAS's thread
+    /// count alone moves `train_mdis_T3`'s `d_target.2.0.weight[0, 6, 3, 0]` by 4.7× its tolerance).
     public static func allowances(_ fixture: Fixture) throws -> [String: ElementAllowance] {
         let lr = Float(try fixture.double("hyper_parameters.LEARNING_RATE_D"))
-        let steps = Float(try fixture.string("framework") == "baseline" ? try fixture.int("num_targets") : 1)
+        let name = try fixture.string("framework")
+        guard let kind = TrainingFrameworkKind(fixtureName: name) else {
+            throw FixtureError.unsupported(file: fixture.path, reason: "unknown framework '\(name)'")
+        }
+        let steps = Float(kind.discriminatorStepsPerIteration(targetCount: try fixture.int("num_targets")))
         let iterations = try fixture.int("iterations")
         var result: [String: ElementAllowance] = [:]
         for disc in try fixture.stringArray("discriminators") {
@@ -39,8 +39,7 @@ public enum TrainingFixtureRunner: FixtureRunner {
                 let before = try fixture.tensor("init.\(parameter)").scalars
                 let after = try fixture.tensor(key).scalars
                 let indices = Set((0..<before.count).filter { i in
-                    let step = abs(after[i] - before[i])
-                    return step > 0 && step < 0.95 * steps * lr
+                    AdamConditioning.isIllConditioned(firstStep: abs(after[i] - before[i]), learningRate: lr, steps: steps)
                 })
                 guard !indices.isEmpty else { continue }
                 for k in 1...iterations {
@@ -137,39 +136,22 @@ public enum TrainingFixtureRunner: FixtureRunner {
     static func hyperParameters(_ fixture: Fixture) throws -> TrainingHyperParameters {
         var hp = TrainingHyperParameters(classes: try fixture.int("num_classes"),
                                          targetCount: try fixture.int("num_targets"))
-        func number(_ key: String, _ value: inout Double) throws {
-            if fixture.has("hyper_parameters.\(key)") { value = try fixture.double("hyper_parameters.\(key)") }
+        for (key, field) in TrainingHyperParameters.realFields where fixture.has("hyper_parameters.\(key)") {
+            hp[keyPath: field] = try fixture.double("hyper_parameters.\(key)")
         }
-        func integer(_ key: String, _ value: inout Int) throws {
-            if fixture.has("hyper_parameters.\(key)") { value = try fixture.int("hyper_parameters.\(key)") }
+        for (key, field) in TrainingHyperParameters.integerFields where fixture.has("hyper_parameters.\(key)") {
+            hp[keyPath: field] = try fixture.int("hyper_parameters.\(key)")
         }
-        try number("LEARNING_RATE", &hp.learningRate)
-        try number("LEARNING_RATE_D", &hp.learningRateD)
-        try number("MOMENTUM", &hp.momentum)
-        try number("WEIGHT_DECAY", &hp.weightDecay)
-        try number("POWER", &hp.power)
-        try integer("MAX_ITERS", &hp.maxIterations)
-        try integer("TEACHER_ITERS", &hp.teacherIterations)
-        try number("LAMBDA_SEG_MAIN", &hp.lambdaSegMain)
-        try number("LAMBDA_SEG_AUX", &hp.lambdaSegAux)
-        try number("LAMBDA_ADV_MAIN", &hp.lambdaAdvMain)
-        try number("LAMBDA_ADV_AUX", &hp.lambdaAdvAux)
-        try number("LAMBDA_KL_TARGET", &hp.lambdaKLTarget)
-        try number("LAMBDA_ENT_MAIN", &hp.lambdaEntMain)
-        try number("LAMBDA_ENT_AUX", &hp.lambdaEntAux)
         if fixture.has("hyper_parameters.MULTI_LEVEL") {
             hp.multiLevel = try fixture.bool("hyper_parameters.MULTI_LEVEL")
         }
         let amp = fixture.has("hyper_parameters.AMP") ? try fixture.bool("hyper_parameters.AMP") : false
-        let mode = fixture.has("hyper_parameters.SGD_REPEAT") ? try fixture.string("hyper_parameters.SGD_REPEAT") : "auto"
-        switch mode {
-        case "auto": hp.sgdRepetition = .auto(amp: amp)
-        case "repeated": hp.sgdRepetition = .repeated
-        case "single": hp.sgdRepetition = .single
-        default:
+        let name = fixture.has("hyper_parameters.SGD_REPEAT") ? try fixture.string("hyper_parameters.SGD_REPEAT") : "auto"
+        guard let mode = MTAFConfig.SGDRepeat(rawValue: name) else {
             throw FixtureError.wrongType(file: fixture.sidecarPath, key: "hyper_parameters.SGD_REPEAT",
                                          wanted: "auto, repeated or single")
         }
+        hp.sgdRepetition = mode.repetition(amp: amp)
         return hp
     }
 
