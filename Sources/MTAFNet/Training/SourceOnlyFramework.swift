@@ -13,11 +13,9 @@ public final class SourceOnlyFramework: TrainingFramework {
     /// - Parameters:
     ///   - state: a `.sourceOnly` state.
     ///   - synchronization: the collective seams.
-    public init(state: TrainingState, synchronization: TrainingSynchronization) {
-        precondition(state.framework == .sourceOnly, "SourceOnlyFramework: state of \(state.framework)")
+    init(state: TrainingState, synchronization: TrainingSynchronization) {
         self.state = state
         self.synchronization = synchronization
-        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
     }
 
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {

@@ -21,7 +21,8 @@ public protocol TrainingFramework: AnyObject {
 
 /// Builds the framework object of a state.
 public enum TrainingFrameworks {
-    /// The framework `state.framework` names, running on `state`.
+    /// The framework `state.framework` names, running on `state` (the only way to build one, so
+    /// a framework always gets a state of its own kind).
     ///
     /// - Parameters:
     ///   - state: the training state.
@@ -29,6 +30,7 @@ public enum TrainingFrameworks {
     public static func make(_ state: TrainingState,
                             synchronization: TrainingSynchronization? = nil) -> any TrainingFramework {
         let synchronization = synchronization ?? .local(targetCount: state.hyperParameters.targetCount)
+        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
         return switch state.framework {
         case .sourceOnly: SourceOnlyFramework(state: state, synchronization: synchronization)
         case .baseline: BaselineFramework(state: state, synchronization: synchronization)
