@@ -109,21 +109,6 @@ public final class Adam {
         id.index < stepCounts.count ? stepCounts[id.index] : 0
     }
 
-    /// Calls `body` with the first and second moments (m, v) of `id` (`store[id].count` scalars
-    /// each), or returns nil when it has taken no step yet.
-    public func withMoments<R>(
-        _ id: ParameterID,
-        _ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) throws -> R
-    ) rethrows -> R? {
-        guard stepCount(id) > 0 else { return nil }
-        let entry = store[id]
-        return try firstMoments.withMutableBuffer(offset: entry.offset, count: entry.count) { m in
-            try secondMoments.withMutableBuffer(offset: entry.offset, count: entry.count) { v in
-                try body(m, v)
-            }
-        }
-    }
-
     /// The state as `<key>.exp_avg`, `<key>.exp_avg_sq` tensors and `<key>.step` counters for
     /// parameters that have taken a step, in registration order (PyTorch's Adam state fields).
     public func exportState() -> OptimizerState {

@@ -193,12 +193,6 @@ public struct Fixture {
         return items
     }
 
-    /// The keys of a nested object, sorted.
-    public func objectKeys(_ key: String) throws -> [String] {
-        guard let object = try require(key) as? [String: Any] else { throw wrongType(key, "an object") }
-        return object.keys.sorted()
-    }
-
     // MARK: Private
 
     private func lookup(_ key: String) -> Any? {
