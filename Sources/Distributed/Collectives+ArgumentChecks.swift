@@ -11,6 +11,22 @@ extension Collectives {
         }
     }
 
+    /// Throws unless `root` is a rank and, on the root, `recv` exists and holds `count` elements;
+    /// returns the root's receive buffer (nil on the other ranks).
+    ///
+    /// - Throws: `MPIError.invalidArgument` naming `call`.
+    @discardableResult
+    func checkReduce<T>(_ count: Int, into recv: UnsafeMutableBufferPointer<T>?, root: Int,
+                        _ call: String) throws -> UnsafeMutableBufferPointer<T>? {
+        try checkRoot(root, call)
+        guard rank == root else { return nil }
+        guard let recv else {
+            throw MPIError.invalidArgument(call: call, rank: rank, details: "the root needs a receive buffer")
+        }
+        try checkCapacity(recv.count, count, call)
+        return recv
+    }
+
     /// Throws unless a buffer of `capacity` elements holds the `needed` ones.
     ///
     /// - Throws: `MPIError.invalidArgument` naming `call`.

@@ -105,13 +105,7 @@ public final class Communicator: Collectives, @unchecked Sendable {
 
     public func reduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>?,
                                      op: ReduceOp, root: Int) throws {
-        try checkRoot(root, "MPI_Reduce")
-        if rank == root {
-            guard let recv else {
-                throw MPIError.invalidArgument(call: "MPI_Reduce", rank: rank, details: "the root needs a receive buffer")
-            }
-            try checkCapacity(recv.count, send.count, "MPI_Reduce")
-        }
+        try checkReduce(send.count, into: recv, root: root, "MPI_Reduce")
         try agree(.reduce, T.self, count: send.count, op: op, root: root)
         try forEachChunk(send.count) { offset, count in
             try complete([MPICalls.ireduce(send.baseAddress.map { UnsafeRawPointer($0 + offset) },

@@ -21,8 +21,9 @@ public final class LocalCommunicator: Collectives {
 
     public func reduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>?,
                                      op: ReduceOp, root: Int) throws {
-        try checkRoot(root, "reduce")
-        if let recv { try copy(send, into: recv, call: "reduce") }
+        if let recv = try checkReduce(send.count, into: recv, root: root, "reduce") {
+            try copy(send, into: recv, call: "reduce")
+        }
     }
 
     public func allgather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>,

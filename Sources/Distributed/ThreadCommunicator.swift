@@ -46,15 +46,9 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
 
     public func reduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>?,
                                      op: ReduceOp, root: Int) throws {
-        try checkRoot(root, "MPI_Reduce")
-        if rank == root {
-            guard let recv else {
-                throw MPIError.invalidArgument(call: "MPI_Reduce", rank: rank, details: "the root needs a receive buffer")
-            }
-            try checkCapacity(recv.count, send.count, "MPI_Reduce")
-        }
+        let rootBuffer = try checkReduce(send.count, into: recv, root: root, "MPI_Reduce")
         let result = try reduced("MPI_Reduce", Array(send), op: op, root: root)
-        if rank == root, let recv { copy(result, into: recv) }
+        if let rootBuffer { copy(result, into: rootBuffer) }
     }
 
     public func allgather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>,
