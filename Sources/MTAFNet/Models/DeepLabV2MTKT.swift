@@ -11,6 +11,9 @@
 /// Registration order: conv1, bn1, layer1–3, aux_classifier_list, layer4, main_classifier_list
 /// (spec §2.6).
 public final class DeepLabV2MTKT {
+    /// Upstream's model name (TRAIN.MODEL, TEST.MODEL, the fixtures' `model`).
+    public static let upstreamName = "DeepLabv2MTKT"
+
     public let configuration: DeepLabV2Configuration
     /// K = 1 + T.
     public let headCount: Int

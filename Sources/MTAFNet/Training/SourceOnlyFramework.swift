@@ -20,7 +20,7 @@ public final class SourceOnlyFramework: TrainingFramework {
 
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {
         // 1. Zero every gradient; set the poly LRs.
-        try beginIteration(batch, readsTargets: false)
+        try beginIteration(batch)
         // 2. Source: CE at both levels, one backward.
         let source = sourceSegmentationStep(batch, keepMaps: false)
         // 3. SGD step (no discriminator).

@@ -133,9 +133,9 @@ public final class Trainer {
     /// - Throws: `TrainingError.unsupportedWorld`.
     public static func layout(for config: MTAFConfig, worldSize: Int) throws -> TargetLayout {
         let kind = config.framework
-        if kind == .sourceOnly && worldSize > 1 {
+        if !kind.readsTargetData && worldSize > 1 {
             throw TrainingError.unsupportedWorld(
-                size: worldSize, reason: "SourceOnly hosts no target domain, so its ranks would all repeat the same work; "
+                size: worldSize, reason: "\(kind) hosts no target domain, so its ranks would all repeat the same work; "
                     + "run it on one rank (without mpirun or with mpirun -np 1)")
         }
         do {
@@ -212,7 +212,7 @@ public final class Trainer {
         let synchronization = try TrainingSynchronization.forCluster(cluster, layout: layout,
                                                                       sourceMode: config.dist.sourceModeValue,
                                                                       bucketMB: config.dist.bucketMB)
-        let data = try TrainingData(config: config, readsTargets: kind != .sourceOnly, seed: seed,
+        let data = try TrainingData(config: config, readsTargets: kind.readsTargetData, seed: seed,
                                     positions: positions, requirePositions: resumedFrom != nil,
                                     placement: synchronization.placement, prefetch: options.prefetch)
         if cluster.size > 1 {

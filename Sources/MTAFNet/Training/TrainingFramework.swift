@@ -52,8 +52,8 @@ extension TrainingFramework {
     var placement: TrainingPlacement { synchronization.placement }
 
     /// Spec §5 step 1: checks the batch, zeroes every gradient, sets the poly LRs (§4.5).
-    func beginIteration(_ batch: TrainingBatch, readsTargets: Bool = true) throws {
-        try batch.validate(targetCount: readsTargets ? targetCount : 0, hosted: placement.hostedTargets)
+    func beginIteration(_ batch: TrainingBatch) throws {
+        try batch.validate(targetCount: state.framework.readsTargetData ? targetCount : 0, hosted: placement.hostedTargets)
         try state.setLearningRates()
         state.zeroGradients()
     }

@@ -47,7 +47,11 @@ public enum TrainingFrameworkKind: String, Sendable, CaseIterable, CustomStringC
     public var usesMTKTModel: Bool { self == .mtkt }
 
     /// The upstream model name it runs on (TRAIN.MODEL).
-    public var modelName: String { usesMTKTModel ? "DeepLabv2MTKT" : "DeepLabv2" }
+    public var modelName: String { usesMTKTModel ? DeepLabV2MTKT.upstreamName : DeepLabV2.upstreamName }
+
+    /// Whether it reads target batches (SourceOnly does not: it hosts no target, so it loads no
+    /// target list and runs on one rank only).
+    public var readsTargetData: Bool { self != .sourceOnly }
 
     /// The fewest targets it trains with: MDis and MTKT need T > 1 (upstream asserts it),
     /// Baseline and MinEnt one; SourceOnly none (its target batches are not read).

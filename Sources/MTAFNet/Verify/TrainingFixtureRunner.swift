@@ -108,7 +108,7 @@ public enum TrainingFixtureRunner: FixtureRunner {
         }
 
         let framework = TrainingFrameworks.make(state)
-        let targets = kind == .sourceOnly ? 0 : hyperParameters.targetCount
+        let targets = kind.readsTargetData ? hyperParameters.targetCount : 0
         var out: [String: Tensor] = [:]
         for k in 1...iterations {
             let batch = try Self.batch(fixture, k, targets: targets, inputSize: inputSize)
@@ -175,20 +175,17 @@ public enum TrainingFixtureRunner: FixtureRunner {
         return TrainingBatch(sourceImages: source, sourceLabels: labels, targetImages: targetImages)
     }
 
-    /// Every entry of `stateDict` as `<prefix><key>` (num_batches_tracked as a scalar).
+    /// Every entry of `stateDict` as `<prefix><key>`, as a checkpoint holds it
+    /// (`ModelCheckpoint.tensors`; num_batches_tracked as a Float scalar).
     static func save(_ stateDict: StateDict, prefix: String, into out: inout [String: Tensor]) {
-        for entry in stateDict.entries {
-            switch entry.slot {
-            case let .floats(store, id):
-                let tensor = Tensor(shape: entry.shape)
-                store.withValues(id) { src in
-                    tensor.withUnsafeMutableBufferPointer { dst in
-                        for i in 0..<dst.count { dst[i] = src[i] }
-                    }
-                }
-                out[prefix + entry.key] = tensor
-            case let .counter(layer):
-                out[prefix + entry.key] = Tensor(shape: [], values: [Float(layer.numBatchesTracked)])
+        for (key, value) in ModelCheckpoint.tensors(of: stateDict) {
+            switch value {
+            case let .f32(tensor):
+                out[prefix + key] = tensor
+            case let .i64(_, values):
+                out[prefix + key] = Tensor(shape: [], values: [Float(values[0])])
+            case .i32, .u8:
+                preconditionFailure("a state dict holds Float32 tensors and int64 counters only")
             }
         }
     }
