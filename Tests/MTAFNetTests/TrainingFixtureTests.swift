@@ -114,6 +114,10 @@ final class TrainingFixtureTests: XCTestCase {
             XCTAssertEqual(TrainingFrameworkKind(fixtureName: kind.fixtureName), kind)
         }
         XCTAssertNil(TrainingFrameworkKind(fixtureName: "MDis"))
+        XCTAssertEqual(TrainingFrameworkKind.allCases.filter { !$0.readsTargetData }, [.sourceOnly])
+        XCTAssertEqual(TrainingFrameworkKind.allCases.map(\.minimumTargetCount), [0, 1, 1, 2, 2])
+        XCTAssertEqual(TrainingFrameworkKind.baseline.discriminatorStepsPerIteration(targetCount: 3), 3)
+        XCTAssertEqual(TrainingFrameworkKind.mdis.discriminatorStepsPerIteration(targetCount: 3), 1)
     }
 
     func testStateRejectsMismatches() {

@@ -4,8 +4,8 @@
 
 import Foundation
 
-/// An element is Adam-ill-conditioned when its gradient at its first step is within
-/// `gradientBound`·eps of zero: Adam then moves it by lr·g/(|g| + eps), whose derivative
+/// An element is Adam-ill-conditioned when its gradient at its first step is non-zero and within
+/// `gradientBound`·eps of zero (one whose gradient is exactly zero does not move): Adam then moves it by lr·g/(|g| + eps), whose derivative
 /// lr·eps/(|g| + eps)² turns float32 rounding of g into parameter errors thousands of times larger.
 /// Two observations of that one criterion, for the two kinds of evidence at hand. Spec §4.6.
 public enum AdamConditioning {
@@ -21,9 +21,10 @@ public enum AdamConditioning {
     }
 
     /// From the Adam state after `steps` steps (snapshots): the bias-corrected second moment
-    /// √(v/(1 − β2^t)), which is |g| after the first step, is below 19·eps (MTAF's β2, eps).
+    /// √(v/(1 − β2^t)), which is |g| after the first step, is non-zero and below 19·eps (MTAF's
+    /// β2, eps).
     public static func isIllConditioned(secondMoment v: Float, steps: Int64) -> Bool {
-        guard steps > 0 else { return false }
+        guard steps > 0, v > 0 else { return false }
         let correction = 1 - pow(Adam.mtafBeta2, Double(steps))
         return (Double(v) / correction).squareRoot() < gradientBound * Adam.mtafEps
     }
