@@ -212,7 +212,7 @@ public final class Trainer {
         let synchronization = try TrainingSynchronization.forCluster(cluster, layout: layout,
                                                                       sourceMode: config.dist.sourceModeValue,
                                                                       bucketMB: config.dist.bucketMB)
-        let data = try TrainingData(config: config, readsTargets: kind.readsTargetData, seed: seed,
+        let data = try TrainingData(config: config, seed: seed,
                                     positions: positions, requirePositions: resumedFrom != nil,
                                     placement: synchronization.placement, prefetch: options.prefetch)
         if cluster.size > 1 {

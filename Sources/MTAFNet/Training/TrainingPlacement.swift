@@ -7,7 +7,7 @@ import Distributed
 
 /// One rank's share of the multi-target work, derived from a `TargetLayout` (architecture §3.2).
 ///
-/// Ownership: the segmenter (MTKT: the backbone and every head, see `TrainingSynchronization`)
+/// Ownership: the segmenter (MTKT: the backbone and every head, architecture §3.5)
 /// is shared by the world; the Baseline's discriminator pair is shared; MDis D_main,t/D_aux,t
 /// and D_tgt,t/D_tgt,aux,t (T > 2) are hosted by target t's group, the T = 2 pair D_tgt/D_tgt,aux
 /// by target 0's group; MTKT D_main,t/D_aux,t by target t's group.
