@@ -93,7 +93,7 @@ public final class Communicator: Collectives, @unchecked Sendable {
 
     public func allreduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>,
                                         op: ReduceOp) throws {
-        try requireCapacity(recv.count, send.count, "MPI_Allreduce")
+        try checkCapacity(recv.count, send.count, "MPI_Allreduce")
         try agree(.allreduce, T.self, count: send.count, op: op)
         try forEachChunk(send.count) { offset, count in
             try complete([MPICalls.iallreduce(send.baseAddress.map { UnsafeRawPointer($0 + offset) },
@@ -105,13 +105,7 @@ public final class Communicator: Collectives, @unchecked Sendable {
 
     public func reduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>?,
                                      op: ReduceOp, root: Int) throws {
-        try checkRoot(root, "MPI_Reduce")
-        if rank == root {
-            guard let recv else {
-                throw MPIError.invalidArgument(call: "MPI_Reduce", rank: rank, details: "the root needs a receive buffer")
-            }
-            try requireCapacity(recv.count, send.count, "MPI_Reduce")
-        }
+        try checkReduce(send.count, into: recv, root: root, "MPI_Reduce")
         try agree(.reduce, T.self, count: send.count, op: op, root: root)
         try forEachChunk(send.count) { offset, count in
             try complete([MPICalls.ireduce(send.baseAddress.map { UnsafeRawPointer($0 + offset) },
@@ -123,7 +117,7 @@ public final class Communicator: Collectives, @unchecked Sendable {
 
     public func allgather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>,
                                         into recv: UnsafeMutableBufferPointer<T>) throws {
-        try requireCapacity(recv.count, send.count * size, "MPI_Allgather")
+        try checkCapacity(recv.count, send.count * size, "MPI_Allgather")
         try agree(.allgather, T.self, count: send.count)
         if send.count <= maxElementsPerCall {
             try complete([MPICalls.iallgather(send.baseAddress.map { UnsafeRawPointer($0) },
@@ -143,7 +137,7 @@ public final class Communicator: Collectives, @unchecked Sendable {
                 details: "counts \(counts) must have \(size) non-negative entries with this rank's \(send.count) at \(rank)")
         }
         let total = counts.reduce(0, +)
-        try requireCapacity(recv.count, total, "MPI_Allgatherv")
+        try checkCapacity(recv.count, total, "MPI_Allgatherv")
         try agreeOnCounts(.allgatherv, T.self, counts: counts)
         if total <= maxElementsPerCall {
             try rawAllgatherv(UnsafeRawPointer(send.baseAddress), count: send.count,
@@ -161,8 +155,8 @@ public final class Communicator: Collectives, @unchecked Sendable {
                                            details: "send counts \(sendCounts) and receive counts \(recvCounts) need \(size) non-negative entries")
         }
         let sendTotal = sendCounts.reduce(0, +), recvTotal = recvCounts.reduce(0, +)
-        try requireCapacity(send.count, sendTotal, "MPI_Alltoallv (send)")
-        try requireCapacity(recv.count, recvTotal, "MPI_Alltoallv (receive)")
+        try checkCapacity(send.count, sendTotal, "MPI_Alltoallv (send)")
+        try checkCapacity(recv.count, recvTotal, "MPI_Alltoallv (receive)")
         try agreeOnExchange(T.self, sendCounts: sendCounts, recvCounts: recvCounts)
         let sendDisplacements = exclusivePrefixSums(sendCounts), recvDisplacements = exclusivePrefixSums(recvCounts)
         if max(sendTotal, recvTotal) <= maxElementsPerCall {
@@ -284,18 +278,6 @@ public final class Communicator: Collectives, @unchecked Sendable {
         }
     }
 
-    private func checkRoot(_ root: Int, _ call: String) throws {
-        guard (0 ..< size).contains(root) else {
-            throw MPIError.invalidArgument(call: call, rank: rank, details: "root \(root) outside 0..<\(size)")
-        }
-    }
-
-    private func requireCapacity(_ capacity: Int, _ needed: Int, _ call: String) throws {
-        guard capacity >= needed else {
-            throw MPIError.invalidArgument(call: call, rank: rank,
-                                           details: "buffer of \(capacity) elements, \(needed) needed")
-        }
-    }
 }
 
 /// Requests of one started collective (several when it was chunked).

@@ -21,8 +21,9 @@ public final class LocalCommunicator: Collectives {
 
     public func reduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>?,
                                      op: ReduceOp, root: Int) throws {
-        try checkRoot(root, "reduce")
-        if let recv { try copy(send, into: recv, call: "reduce") }
+        if let recv = try checkReduce(send.count, into: recv, root: root, "reduce") {
+            try copy(send, into: recv, call: "reduce")
+        }
     }
 
     public func allgather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>,
@@ -57,18 +58,9 @@ public final class LocalCommunicator: Collectives {
         color == nil ? nil : LocalCommunicator()
     }
 
-    private func checkRoot(_ root: Int, _ call: String) throws {
-        guard root == 0 else {
-            throw MPIError.invalidArgument(call: call, rank: 0, details: "root \(root) outside a world of 1")
-        }
-    }
-
     private func copy<T>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>,
                          call: String) throws {
-        guard recv.count >= send.count else {
-            throw MPIError.invalidArgument(call: call, rank: 0,
-                                           details: "receive buffer of \(recv.count) for \(send.count) elements")
-        }
+        try checkCapacity(recv.count, send.count, call)
         guard send.count > 0, let source = send.baseAddress, let target = recv.baseAddress,
               UnsafeRawPointer(source) != UnsafeRawPointer(target) else { return }
         target.update(from: source, count: send.count)

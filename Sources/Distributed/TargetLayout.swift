@@ -33,6 +33,18 @@ public struct TargetLayout: Equatable, Sendable {
         }
     }
 
+    /// One rank hosting every one of `targets` targets (none: a source-only run).
+    public static func singleRank(targets: Int) -> TargetLayout {
+        precondition(targets >= 0, "a negative number of targets")
+        return TargetLayout(targetCount: targets, worldSize: 1, groups: Array(repeating: [0], count: targets))
+    }
+
+    private init(targetCount: Int, worldSize: Int, groups: [[Int]]) {
+        self.targetCount = targetCount
+        self.worldSize = worldSize
+        self.groups = groups
+    }
+
     /// The targets hosted by `rank`, ascending.
     public func targets(hostedBy rank: Int) -> [Int] {
         (0 ..< targetCount).filter { groups[$0].contains(rank) }
@@ -40,9 +52,6 @@ public struct TargetLayout: Equatable, Sendable {
 
     /// The first rank of target t's group.
     public func leader(of target: Int) -> Int { groups[target][0] }
-
-    /// Whether some target is hosted by several ranks (data parallelism inside its group).
-    public var hasDataParallelGroups: Bool { groups.contains { $0.count > 1 } }
 
     /// Most targets any one rank hosts.
     public var maxTargetsPerRank: Int {

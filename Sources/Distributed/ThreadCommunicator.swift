@@ -40,26 +40,20 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
 
     public func allreduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>,
                                         op: ReduceOp) throws {
-        try checkReceive(recv.count, send.count, "MPI_Allreduce")
+        try checkCapacity(recv.count, send.count, "MPI_Allreduce")
         copy(try reduced("MPI_Allreduce", Array(send), op: op, root: nil), into: recv)
     }
 
     public func reduce<T: MPIScalar>(_ send: UnsafeBufferPointer<T>, into recv: UnsafeMutableBufferPointer<T>?,
                                      op: ReduceOp, root: Int) throws {
-        try checkRoot(root, "MPI_Reduce")
-        if rank == root {
-            guard let recv else {
-                throw MPIError.invalidArgument(call: "MPI_Reduce", rank: rank, details: "the root needs a receive buffer")
-            }
-            try checkReceive(recv.count, send.count, "MPI_Reduce")
-        }
+        let rootBuffer = try checkReduce(send.count, into: recv, root: root, "MPI_Reduce")
         let result = try reduced("MPI_Reduce", Array(send), op: op, root: root)
-        if rank == root, let recv { copy(result, into: recv) }
+        if let rootBuffer { copy(result, into: rootBuffer) }
     }
 
     public func allgather<T: MPIScalar>(_ send: UnsafeBufferPointer<T>,
                                         into recv: UnsafeMutableBufferPointer<T>) throws {
-        try checkReceive(recv.count, send.count * size, "MPI_Allgather")
+        try checkCapacity(recv.count, send.count * size, "MPI_Allgather")
         let result = try collective("MPI_Allgather", T.self, count: send.count, values: Array(send)) { $0.flatMap { $0 } }
         copy(result, into: recv)
     }
@@ -70,7 +64,7 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
             throw MPIError.invalidArgument(call: "MPI_Allgatherv", rank: rank,
                                            details: "counts \(counts) do not give this rank's \(send.count) elements")
         }
-        try checkReceive(recv.count, counts.reduce(0, +), "MPI_Allgatherv")
+        try checkCapacity(recv.count, counts.reduce(0, +), "MPI_Allgatherv")
         let deposit = ThreadDeposit(call: "MPI_Allgatherv", kind: T.mpiKind, counts: counts, values: Array(send))
         let result = try exchange(deposit) { all, _ -> [T] in
             if all.contains(where: { $0.kind != all[0].kind || $0.counts != all[0].counts || $0.call != all[0].call }) {
@@ -89,7 +83,7 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
             throw MPIError.invalidArgument(call: "MPI_Alltoallv", rank: rank,
                                            details: "send counts \(sendCounts) and receive counts \(recvCounts) do not fit")
         }
-        try checkReceive(recv.count, recvCounts.reduce(0, +), "MPI_Alltoallv")
+        try checkCapacity(recv.count, recvCounts.reduce(0, +), "MPI_Alltoallv")
         let deposit = ThreadDeposit(call: "MPI_Alltoallv", kind: T.mpiKind, counts: sendCounts + recvCounts,
                                     values: Array(send.prefix(sendCounts.reduce(0, +))))
         let result = try exchange(deposit) { all, _ -> [T] in
@@ -194,19 +188,6 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
         if let op = deposit.op { text += ", \(op)" }
         if let root = deposit.root { text += ", root \(root)" }
         return text
-    }
-
-    private func checkRoot(_ root: Int, _ call: String) throws {
-        guard (0 ..< size).contains(root) else {
-            throw MPIError.invalidArgument(call: call, rank: rank, details: "root \(root) outside a world of \(size)")
-        }
-    }
-
-    private func checkReceive(_ available: Int, _ needed: Int, _ call: String) throws {
-        guard available >= needed else {
-            throw MPIError.invalidArgument(call: call, rank: rank,
-                                           details: "receive buffer of \(available) for \(needed) elements")
-        }
     }
 
     private func copy<T>(_ values: [T], into buffer: UnsafeMutableBufferPointer<T>) {

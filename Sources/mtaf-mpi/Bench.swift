@@ -71,9 +71,9 @@ extension MTAFMPI {
                                                 valueName: "list"))
         var measure: BenchModel.Measures = .standard
 
-        @Option(name: .long, help: ArgumentHelp("The framework iteration runs: sourceonly, baseline, minent, mdis, mtkt.",
+        @Option(name: .long, help: ArgumentHelp("The framework iteration runs (TRAIN.MT_FRAMEWORK in lower case).",
                                                 valueName: "name"))
-        var framework: BenchFramework?
+        var framework: TrainingFrameworkKind?
 
         @Option(name: .long, help: "Target domains T of iteration (MDis and MTKT need at least 2).")
         var targets = 2
@@ -89,10 +89,10 @@ extension MTAFMPI {
             switch suite {
             case .iteration:
                 guard let framework else {
-                    throw ValidationError("bench iteration needs --framework (sourceonly, baseline, minent, mdis or mtkt).")
+                    throw ValidationError("bench iteration needs --framework (\(TrainingFrameworkKind.allValueStrings.joined(separator: ", "))).")
                 }
                 do {
-                    try framework.kind.validate(targetCount: targets)
+                    try framework.validate(targetCount: targets)
                 } catch {
                     throw ValidationError("--targets \(targets): \(error)")
                 }

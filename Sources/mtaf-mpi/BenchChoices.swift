@@ -43,17 +43,16 @@ enum BenchModelChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
     var configuration: DeepLabV2Configuration { .resNet101(classes: 7, width: width) }
 }
 
-/// The training framework `bench iteration` runs (spec §5).
-enum BenchFramework: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case sourceonly, baseline, minent, mdis, mtkt
-
-    var kind: TrainingFrameworkKind {
-        switch self {
-        case .sourceonly: .sourceOnly
-        case .baseline: .baseline
-        case .minent: .minEnt
-        case .mdis: .mdis
-        case .mtkt: .mtkt
-        }
+/// The training framework `bench iteration` runs (spec §5), spelled as TRAIN.MT_FRAMEWORK in
+/// lower case: sourceonly, baseline, minent, mdis, mtkt (bench/torch_mtaf.py takes the same).
+extension TrainingFrameworkKind: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let kind = Self.allCases.first(where: { $0.argumentName == argument }) else { return nil }
+        self = kind
     }
+
+    public static var allValueStrings: [String] { allCases.map(\.argumentName) }
+
+    /// The command-line spelling.
+    var argumentName: String { rawValue.lowercased() }
 }

@@ -32,13 +32,13 @@ enum BenchIteration {
         var losses: [String: Double]
     }
 
-    /// Discriminator base width (upstream `get_fc_discriminator` default, spec §3).
-    static let ndf = 64
+    /// Discriminator base width: DISCRIMINATOR_NDF's default (upstream's 64, spec §3).
+    static let ndf = MTAFConfig().discriminatorNDF
 
-    static func run(framework: BenchFramework, targets: Int, model: BenchModelChoice, size: BenchSize,
+    static func run(framework: TrainingFrameworkKind, targets: Int, model: BenchModelChoice, size: BenchSize,
                     threads: Int, reps: Int, json: Bool) throws {
         ActivationMemory.keepFreedPages()
-        let result = try measure(framework: framework.kind, targets: targets, model: model, size: size,
+        let result = try measure(framework: framework, targets: targets, model: model, size: size,
                                  threads: threads, reps: reps, progress: !json)
         if json {
             print(BenchJSON.line(result))
@@ -58,7 +58,7 @@ enum BenchIteration {
         let hyperParameters = TrainingHyperParameters(classes: model.configuration.classes, targetCount: targets)
         let state = try TrainingState.initialized(
             framework: framework, hyperParameters: hyperParameters, blocks: model.configuration.blocks,
-            width: model.width, ndf: ndf, random: RandomStream(seed: 1234).split(index: 0))
+            width: model.width, ndf: ndf, random: RandomStream(seed: UInt64(MTAFConfig().train.randomSeed)).split(index: 0))
         let trainer = try TrainingFrameworks.make(state)
         let batch = randomBatch(targets: targets, size: size, classes: hyperParameters.classes, seed: 2)
         if progress {

@@ -108,40 +108,46 @@ extension MTAFMPI.Plan {
             + "SGD repetition \(config.sgdRepetition.rawValue))"
     }
 
-    /// What is shared by every rank and which discriminators and heads each rank hosts, per
-    /// architecture §3.2's table; names are the snapshot stems of spec §5.5 (D_main_<t> = D_t main).
+    /// What every rank shares and which discriminators each rank hosts, read from the trainer's
+    /// own rules: the framework's discriminator roles and `TrainingPlacement` (architecture §3.2);
+    /// names are the snapshot stems of spec §5.5 (D_main_<t> = D_main,t). MTKT's teacher heads are
+    /// part of the shared segmenter; a rank computes those of its hosted targets (architecture §3.5).
     static func hostedModules(_ config: MTAFConfig, layout: TargetLayout) -> String {
+        let framework = config.framework
         let names = config.targets
-        let count = config.targetCount
-        let multiLevel = config.train.multiLevel
-        func pair(_ main: String, _ aux: String) -> String { multiLevel ? "\(main), \(aux)" : main }
-        var lines = ["hosted modules (docs/architecture.md §3.2):"]
-        switch config.framework {
-        case .baseline:
-            lines.append("  every rank: segmenter and the discriminator pair \(pair("D_main", "D_aux")) (shared, replicated)")
-        case .mdis, .mtkt:
-            lines.append(config.framework == .mdis ? "  every rank: segmenter (shared)"
-                : "  every rank: backbone and student head 0 (shared)")
-        case .sourceOnly, .minEnt:
-            lines.append("  every rank: segmenter (shared); no discriminator")
-        }
-        guard config.framework == .mdis || config.framework == .mtkt else { return lines.joined(separator: "\n") }
+        let roles = framework.discriminatorRoles(targetCount: config.targetCount)
+        let shared = roles.filter { TrainingPlacement.hostingTarget(of: $0) == nil }
+        var everyRank = framework.usesMTKTModel ? "segmenter (backbone, student head 0 and every teacher head)" : "segmenter"
+        if !shared.isEmpty { everyRank += "; " + describe(shared, targetNames: names) }
+        if roles.isEmpty { everyRank += "; no discriminator" }
+        var lines = ["hosted modules (docs/architecture.md §3.2):", "  every rank, shared: " + everyRank]
+        guard shared.count < roles.count else { return lines.joined(separator: "\n") }
         for rank in 0 ..< layout.worldSize {
-            let hosted = layout.targets(hostedBy: rank).map { t -> String in
+            let placement = TrainingPlacement(layout: layout, rank: rank, sourceMode: config.dist.sourceModeValue)
+            let hosted = placement.hostedTargets.map { t -> String in
                 var parts: [String] = []
-                if config.framework == .mtkt { parts.append("teacher head \(t + 1)") }
-                parts.append("\(pair("D_main_\(t)", "D_aux_\(t)")) (source vs \(names[t]))")
-                if config.framework == .mdis {
-                    if count == 2 && t == 0 {
-                        parts.append("\(pair("D_target", "D_target_aux")) (\(names[0]) vs \(names[1]))")
-                    } else if count > 2 {
-                        parts.append("\(pair("D_target_\(t)", "D_target_aux_\(t)")) (\(names[t]) vs the other targets)")
-                    }
-                }
+                if framework.usesMTKTModel { parts.append("computes teacher head \(t + 1)") }
+                let discriminators = roles.filter { TrainingPlacement.hostingTarget(of: $0) == t && placement.hosts($0) }
+                if !discriminators.isEmpty { parts.append(describe(discriminators, targetNames: names)) }
                 return "\(names[t]): " + parts.joined(separator: ", ")
             }
             lines.append("  rank \(rank): " + (hosted.isEmpty ? "nothing hosted" : hosted.joined(separator: "; ")))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// "D_main_0, D_aux_0 (source vs Cityscapes), D_target, D_target_aux (Cityscapes vs Mapillary)":
+    /// consecutive roles that tell the same domains apart share their parenthesis.
+    private static func describe(_ roles: [DiscriminatorRole], targetNames: [String]) -> String {
+        var groups: [(contest: String, stems: [String])] = []
+        for role in roles {
+            let contest = role.contest(targetNames: targetNames)
+            if groups.last?.contest == contest {
+                groups[groups.count - 1].stems.append(role.snapshotSuffix)
+            } else {
+                groups.append((contest, [role.snapshotSuffix]))
+            }
+        }
+        return groups.map { "\($0.stems.joined(separator: ", ")) (\($0.contest))" }.joined(separator: ", ")
     }
 }

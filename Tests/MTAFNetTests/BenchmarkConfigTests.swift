@@ -12,7 +12,7 @@ final class BenchmarkConfigTests: XCTestCase {
     struct BenchmarkConfig {
         var name: String
         var targets: [String]
-        var framework: MTAFConfig.Framework
+        var framework: TrainingFrameworkKind
         var classes: Int
         /// Upstream's own file (GTA5 → Cityscapes + Mapillary, 7 classes).
         var isUpstream: Bool { targets == ["Cityscapes", "Mapillary"] && classes == 7 }
@@ -26,7 +26,7 @@ final class BenchmarkConfigTests: XCTestCase {
 
     /// All 24: four benchmarks × three frameworks × {7, 19} classes (19: the `_19` suffix).
     static let all: [BenchmarkConfig] = benchmarks.flatMap { benchmark in
-        [MTAFConfig.Framework.baseline, .mdis, .mtkt].flatMap { framework in
+        [TrainingFrameworkKind.baseline, .mdis, .mtkt].flatMap { framework in
             [7, 19].map { classes in
                 BenchmarkConfig(name: "gta2\(benchmark.stem)_\(framework.rawValue.lowercased())" + (classes == 19 ? "_19" : ""),
                                 targets: benchmark.targets, framework: framework, classes: classes)
@@ -111,6 +111,18 @@ final class BenchmarkConfigTests: XCTestCase {
             XCTAssertTrue(plan.output.contains("framework: \(file.framework.rawValue) "), "\(file.name): \(plan.output)")
             for (rank, target) in file.targets.enumerated() {
                 XCTAssertTrue(plan.output.contains("rank \(rank): \(target) (leader)"), "\(file.name): \(plan.output)")
+            }
+            // The hosted modules follow the trainer's placement: every discriminator the framework
+            // trains, shared ones on the every-rank line, hosted ones on their target's rank.
+            for role in file.framework.discriminatorRoles(targetCount: file.targets.count) {
+                let line = TrainingPlacement.hostingTarget(of: role).map { "rank \($0): \(file.targets[$0]):" }
+                    ?? "every rank, shared: segmenter"
+                let hostLine = plan.output.split(separator: "\n").first { $0.contains(line) && !$0.contains("(leader)") }
+                XCTAssertTrue(hostLine?.contains(role.snapshotSuffix) == true, "\(file.name) \(role): \(plan.output)")
+            }
+            if file.framework == .mtkt {
+                XCTAssertTrue(plan.output.contains("every rank, shared: segmenter (backbone, student head 0 and every teacher head)"),
+                              "\(file.name): \(plan.output)")
             }
         }
     }

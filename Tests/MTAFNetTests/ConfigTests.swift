@@ -172,7 +172,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testSyntheticConfigsLoad() throws {
-        let frameworks: [MTAFConfig.Framework] = [.sourceOnly, .baseline, .mdis, .mtkt]
+        let frameworks: [TrainingFrameworkKind] = [.sourceOnly, .baseline, .mdis, .mtkt]
         for (name, framework) in zip(Self.syntheticNames, frameworks) {
             let c = try MTAFConfig.load(file: Self.path(name + ".yml"))
             XCTAssertEqual(c.framework, framework, name)

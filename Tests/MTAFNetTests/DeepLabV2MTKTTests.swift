@@ -54,15 +54,17 @@ final class DeepLabV2MTKTTests: XCTestCase {
         XCTAssertFalse(model.mainHeads[0].hasRetainedForward)
     }
 
-    /// Head stores: a teacher head may live in its target group's store (architecture §3.5).
-    func testHeadStores() {
-        let shared = ParameterStore(), hosted = ParameterStore()
+    /// Every head lives in the segmenter's one store, registered after the backbone (architecture
+    /// §3.5); without multi-level there are no aux heads.
+    func testHeadsShareTheSegmenterStore() {
         let model = DeepLabV2MTKT(DeepLabV2Configuration(blocks: [1, 1, 1, 1], width: 2, multiLevel: false),
-                                  heads: 2, random: RandomStream(seed: 1), parameters: shared,
-                                  headStores: [shared, hosted])
-        XCTAssertEqual(hosted.parameterCount, 8)
-        XCTAssertEqual(hosted.entries[0].name, "main_classifier_list.1.conv2d_list.0.weight")
-        XCTAssertEqual(model.sgdGroups()[1].parameters.count, 8)
+                                  heads: 2, random: RandomStream(seed: 1))
+        let names = model.parameters.entries.map(\.name)
+        let heads = names.filter { $0.hasPrefix("main_classifier_list.") }
+        XCTAssertEqual(heads.count, 16)
+        XCTAssertEqual(Array(names.suffix(16)), heads)
+        XCTAssertTrue(heads.contains("main_classifier_list.1.conv2d_list.0.weight"))
+        XCTAssertEqual(model.sgdGroups()[1].parameters.count, 16)
         XCTAssertTrue(model.auxHeads.isEmpty)
     }
 }

@@ -1,6 +1,7 @@
 // DeepLabV2: the PyTorch fixtures, the state-dict key list, the SGD groups, deferred running
 // statistics and a full-size ResNet-101 smoke test.
 
+import Distributed
 import XCTest
 @testable import MTAFNet
 
@@ -51,8 +52,8 @@ final class DeepLabV2Tests: XCTestCase {
     }
 
     func testResNet50StateDictAndSingleLevel() {
-        XCTAssertEqual(DeepLabV2(.resNet50(width: 1), random: RandomStream(seed: 1)).stateDict.count, 334)
-        let single = DeepLabV2(.resNet50(width: 1, multiLevel: false), random: RandomStream(seed: 1))
+        XCTAssertEqual(DeepLabV2(DeepLabV2Configuration(blocks: [3, 4, 6, 3], width: 1), random: RandomStream(seed: 1)).stateDict.count, 334)
+        let single = DeepLabV2(DeepLabV2Configuration(blocks: [3, 4, 6, 3], width: 1, multiLevel: false), random: RandomStream(seed: 1))
         XCTAssertEqual(single.stateDict.count, 326)
         XCTAssertNil(single.layer5)
     }
@@ -86,13 +87,16 @@ final class DeepLabV2Tests: XCTestCase {
         XCTAssertEqual(bn.store.withValues(bn.runningVar) { Array($0) }, [Float](repeating: 1, count: 8))
     }
 
-    /// Architecture §3.7: a deferred forward leaves the running statistics alone; applying the gathered
-    /// statistics afterwards gives what the immediate update gives.
-    func testDeferredRunningStatistics() {
+    /// Architecture §3.7: under `DistributedBatchNormStatistics` (here in a world of one) a forward
+    /// leaves the running statistics alone; applying the gathered statistics afterwards gives what
+    /// the immediate update gives.
+    func testDeferredRunningStatistics() throws {
         let configuration = DeepLabV2Configuration(blocks: [1, 2, 1, 1], width: 4)
         let immediate = DeepLabV2(configuration, random: RandomStream(seed: 5))
         let deferred = DeepLabV2(configuration, random: RandomStream(seed: 5))
-        deferred.backbone.setDefersRunningStatistics(true)
+        let synchronizer = DistributedBatchNormStatistics(world: LocalCommunicator(), placement: .local(targetCount: 0),
+                                                          time: CommunicationTime())
+        synchronizer.prepare(deferred.batchNormLayers)
         var random = RandomStream(seed: 9)
         let input = Tensor(shape: [2, 3, 33, 41])
         random.fillNormal(input, mean: 0, std: 1)
@@ -102,9 +106,8 @@ final class DeepLabV2Tests: XCTestCase {
         XCTAssertEqual(immediate.backbone.bn1.numBatchesTracked, 1)
         XCTAssertEqual(deferred.buffers.withValues(deferred.backbone.bn1.runningMean) { Array($0) },
                        [Float](repeating: 0, count: 4))
-        var statistics = [Float](repeating: 0, count: deferred.backbone.batchStatisticsCount)
-        statistics.withUnsafeMutableBufferPointer { deferred.backbone.copyBatchStatistics(into: $0) }
-        statistics.withUnsafeBufferPointer { deferred.backbone.applyRunningStatisticsUpdates(from: $0) }
+        synchronizer.forwardDidRun(.source, layers: deferred.batchNormLayers)
+        try synchronizer.passesDidFinish(layers: deferred.batchNormLayers)
         for (a, b) in zip(immediate.batchNormLayers, deferred.batchNormLayers) {
             XCTAssertEqual(a.numBatchesTracked, b.numBatchesTracked)
             XCTAssertEqual(immediate.buffers.withValues(a.runningMean) { Array($0) },

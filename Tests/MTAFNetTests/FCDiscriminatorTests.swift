@@ -10,7 +10,7 @@ final class FCDiscriminatorTests: XCTestCase {
 
     /// Spec §3 and Appendix A: ten keys, 2,768,833 scalars for C = 7, output sizes.
     func testKeysAndSizes() {
-        let d = FCDiscriminator(inChannels: 7, random: RandomStream(seed: 1))
+        let d = FCDiscriminator(inChannels: 7, ndf: 64, random: RandomStream(seed: 1))
         XCTAssertEqual(d.stateDict.keys, ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias",
                                           "6.weight", "6.bias", "8.weight", "8.bias"])
         XCTAssertEqual(d.stateDict.entry(forKey: "6.weight")?.shape, [512, 256, 4, 4])

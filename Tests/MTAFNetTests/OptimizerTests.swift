@@ -359,7 +359,6 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(adam.stepCount(bias), 6)
         XCTAssertEqual(adam.stepCount(silent), 0)
         XCTAssertEqual(values(store, silent), initialSilent)
-        XCTAssertNil(adam.withMoments(silent) { _, _ in 0 })
     }
 
     func testAdamAddsEpsAfterBiasCorrection() {
@@ -371,6 +370,29 @@ final class OptimizerTests: XCTestCase {
         let adam = Adam(store: store, learningRate: 1e-3)
         adam.step()
         XCTAssertEqual(values(store, p)[0], -0.5e-3, accuracy: 1e-8)
+    }
+
+    /// Spec §4.6, "Comparing Adam-stepped weights": the two observations of an ill-conditioned
+    /// element — its first step below 95 % of lr, its bias-corrected second moment below 19·eps —
+    /// agree after one real Adam step, on both sides of the bound and at g = 0.
+    func testAdamConditioningObservationsAgree() throws {
+        let multiples: [Float] = [0, 0.5, 5, 15, 18, 20, 25, 50, 200]
+        let store = ParameterStore()
+        let p = store.register(name: "w", shape: [multiples.count])
+        store.withGradient(p) { for i in multiples.indices { $0[i] = multiples[i] * Float(Adam.mtafEps) } }
+        let lr: Float = 1e-3
+        let adam = Adam(store: store, learningRate: Double(lr))
+        adam.step()
+        let state = adam.exportState()
+        let v = try XCTUnwrap(state.tensors.first { $0.name == "w.exp_avg_sq" }).values
+        let steps = try XCTUnwrap(state.counters.first { $0.name == "w.step" }).value
+        let moved = values(store, p)
+        for (i, k) in multiples.enumerated() {
+            let fromStep = AdamConditioning.isIllConditioned(firstStep: abs(moved[i]), learningRate: lr, steps: 1)
+            let fromState = AdamConditioning.isIllConditioned(secondMoment: v[i], steps: Int64(steps))
+            XCTAssertEqual(fromStep, fromState, "g = \(k)·eps")
+            XCTAssertEqual(fromStep, k > 0 && Double(k) < AdamConditioning.gradientBound, "g = \(k)·eps")
+        }
     }
 
     func testAdamStateRoundTrip() throws {

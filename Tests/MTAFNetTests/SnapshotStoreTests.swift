@@ -21,10 +21,10 @@ final class SnapshotStoreTests: XCTestCase {
 
     func testNewestCompleteSnapshotWins() throws {
         let store = try temporaryStore()
-        XCTAssertNil(try store.latestComplete())
+        XCTAssertNil(store.scan().newest)
         _ = try writeSnapshot(store, iteration: 100, value: 1)
         let second = try writeSnapshot(store, iteration: 200, value: 2)
-        XCTAssertEqual(try store.latestComplete(), second)
+        XCTAssertEqual(store.scan().newest, second)
         let file = try SafeTensors.read(contentsOf: store.path("model_200.safetensors"))
         XCTAssertEqual(try file.tensor("conv1.weight").scalars, [Float](repeating: 2, count: 6))
     }
@@ -36,14 +36,14 @@ final class SnapshotStoreTests: XCTestCase {
         let first = try writeSnapshot(store, iteration: 100, value: 1)
         // Files of 200 written, manifest never written (the process died in between).
         _ = try store.writeFile(stem: "model_200", tensors: ["conv1.weight": .f32(Tensor(shape: [2, 3]))])
-        XCTAssertEqual(try store.latestComplete(), first)
+        XCTAssertEqual(store.scan().newest, first)
         // Snapshot 300 complete, then one of its files truncated behind our back.
         _ = try writeSnapshot(store, iteration: 300, value: 3)
         let victim = store.path("model_300_D_main.safetensors")
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: victim))
         try handle.truncate(atOffset: 10)
         try handle.close()
-        XCTAssertEqual(try store.latestComplete(), first)
+        XCTAssertEqual(store.scan().newest, first)
     }
 
     func testManifestRefusesAFileThatChangedSize() throws {
@@ -53,7 +53,7 @@ final class SnapshotStoreTests: XCTestCase {
         XCTAssertThrowsError(try store.writeManifest(SnapshotManifest(iteration: 5, framework: "MDis", configHash: "h", files: [record]))) {
             guard case .incomplete = $0 as? SnapshotError else { return XCTFail("wrong error \($0)") }
         }
-        XCTAssertNil(try store.latestComplete())
+        XCTAssertNil(store.scan().newest)
     }
 
     func testErrorsNameTheFile() {

@@ -31,10 +31,10 @@ final class TrainKillTests: XCTestCase {
         var kills = 0, progress: [Int] = []
         let store = SnapshotStore(directory: root + "/killed")
         for _ in 0 ..< 8 {
-            let before = try store.latestComplete()?.iteration ?? -1
+            let before = store.scan().newest?.iteration ?? -1
             let process = try start(config, resume: true)
             let deadline = Date().addingTimeInterval(20)
-            while process.isRunning, (try store.latestComplete()?.iteration ?? -1) <= before, Date() < deadline {
+            while process.isRunning, (store.scan().newest?.iteration ?? -1) <= before, Date() < deadline {
                 Thread.sleep(forTimeInterval: 0.002)
             }
             Thread.sleep(forTimeInterval: 0.1 * stream.nextDouble())
@@ -43,7 +43,7 @@ final class TrainKillTests: XCTestCase {
                 kills += 1
             }
             process.waitUntilExit()
-            progress.append(try store.latestComplete()?.iteration ?? -1)
+            progress.append(store.scan().newest?.iteration ?? -1)
         }
         let last = try start(config, resume: true)
         last.waitUntilExit()
@@ -81,7 +81,7 @@ final class TrainKillTests: XCTestCase {
         try process.run()
         let store = SnapshotStore(directory: root + "/signal")
         let deadline = Date().addingTimeInterval(60)
-        while process.isRunning, try store.latestComplete() == nil, Date() < deadline {
+        while process.isRunning, store.scan().newest == nil, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.01)
         }
         XCTAssertTrue(process.isRunning, "the run ended before the signal")

@@ -84,7 +84,7 @@ final class TrainSignalTests: XCTestCase {
             process.waitUntilExit()
             let status = process.terminationStatus
             XCTAssertEqual(process.terminationReason, .exit, "run \(run) died of a signal")
-            let latest = try store.latestComplete()?.iteration ?? -1
+            let latest = store.scan().newest?.iteration ?? -1
             if status == 0 {
                 XCTAssertEqual(latest, 23, "run \(run) exited 0 before the end")
                 break
@@ -105,7 +105,7 @@ final class TrainSignalTests: XCTestCase {
         let last = try start(config, resume: true, errors: root + "/last.err")
         last.waitUntilExit()
         XCTAssertEqual(last.terminationStatus, 0)
-        XCTAssertEqual(try store.latestComplete()?.iteration, 23)
+        XCTAssertEqual(store.scan().newest?.iteration, 23)
         XCTAssertGreaterThan(stops.count, 3, "too few runs were stopped to exercise anything: \(stops)")
         XCTAssertTrue(burstStopped, "the run under a burst of SIGTERMs finished instead of stopping")
         try assertFinalSnapshotsIdentical(root + "/reference", folder)

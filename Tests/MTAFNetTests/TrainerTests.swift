@@ -92,7 +92,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(first.stoppedBy, SIGTERM)
         XCTAssertEqual(first.endIteration, 4)
         XCTAssertEqual(first.snapshots, [2, 3])
-        XCTAssertEqual(try SnapshotStore(directory: stopped).latestComplete()?.iteration, 3)
+        XCTAssertEqual(SnapshotStore(directory: stopped).scan().newest?.iteration, 3)
         let rest = try train(try config("MDis", snapshots: stopped), resume: true)
         XCTAssertNil(rest.stoppedBy)
         XCTAssertEqual(rest.firstIteration, 4)
@@ -112,7 +112,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(none.stoppedBy, SIGUSR1)
         XCTAssertEqual(none.endIteration, 0)
         XCTAssertEqual(none.snapshots, [])
-        XCTAssertNil(try SnapshotStore(directory: early).latestComplete())
+        XCTAssertNil(SnapshotStore(directory: early).scan().newest)
     }
 
     /// A snapshot whose manifest never got written (the process was killed while writing it) is
@@ -168,7 +168,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("iteration \(iteration)"))
             XCTAssertEqual(restartPoint, "no finite snapshot in \(folder)")
         }
-        if let manifest = try SnapshotStore(directory: folder).latestComplete() {
+        if let manifest = SnapshotStore(directory: folder).scan().newest {
             XCTAssertTrue(SnapshotStore(directory: folder).isComplete(manifest))
         }
     }
@@ -187,7 +187,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertTrue(message.contains("newest finite snapshot: \(folder)/model_2.safetensors"), message)
         }
         let store = SnapshotStore(directory: folder)
-        XCTAssertEqual(try store.latestComplete()?.iteration, 2)
+        XCTAssertEqual(store.scan().newest?.iteration, 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: store.path("model_4.safetensors")))
     }
 

@@ -86,9 +86,15 @@ final class TrainingFixtureTests: XCTestCase {
                                           "d_target.2", "d_target_aux.10"])
         XCTAssertEqual(roles.map(\.snapshotSuffix), ["D_main", "D_aux", "D_main_1", "D_aux_0", "D_target",
                                                      "D_target_aux", "D_target_2", "D_target_aux_10"])
-        for role in roles { XCTAssertEqual(DiscriminatorRole(key: role.key), role) }
-        for bad in ["d_main.", "d_main.01", "d_main.-1", "d_other", "d_aux.1.2", ""] {
+        for role in roles {
+            XCTAssertEqual(DiscriminatorRole(key: role.key), role)
+            XCTAssertEqual(DiscriminatorRole(snapshotSuffix: role.snapshotSuffix), role)
+        }
+        for bad in ["d_main.", "d_main.01", "d_main.-1", "d_other", "d_aux.1.2", "D_main", ""] {
             XCTAssertNil(DiscriminatorRole(key: bad), bad)
+        }
+        for bad in ["D_main_", "D_main_01", "D_aux_-1", "D_other", "D_aux_1_2", "d_main", ""] {
+            XCTAssertNil(DiscriminatorRole(snapshotSuffix: bad), bad)
         }
     }
 
@@ -103,9 +109,15 @@ final class TrainingFixtureTests: XCTestCase {
         XCTAssertThrowsError(try TrainingFrameworkKind.mtkt.validate(targetCount: 1))
         XCTAssertThrowsError(try TrainingFrameworkKind.baseline.validate(targetCount: 0))
         XCTAssertNoThrow(try TrainingFrameworkKind.sourceOnly.validate(targetCount: 0))
-        for framework in MTAFConfig.Framework.allCases {
-            XCTAssertEqual(TrainingFrameworkKind(framework).rawValue, framework.rawValue)
+        XCTAssertEqual(TrainingFrameworkKind.allCases.map(\.fixtureName), ["source_only", "baseline", "minent", "mdis", "mtkt"])
+        for kind in TrainingFrameworkKind.allCases {
+            XCTAssertEqual(TrainingFrameworkKind(fixtureName: kind.fixtureName), kind)
         }
+        XCTAssertNil(TrainingFrameworkKind(fixtureName: "MDis"))
+        XCTAssertEqual(TrainingFrameworkKind.allCases.filter { !$0.readsTargetData }, [.sourceOnly])
+        XCTAssertEqual(TrainingFrameworkKind.allCases.map(\.minimumTargetCount), [0, 1, 1, 2, 2])
+        XCTAssertEqual(TrainingFrameworkKind.baseline.discriminatorStepsPerIteration(targetCount: 3), 3)
+        XCTAssertEqual(TrainingFrameworkKind.mdis.discriminatorStepsPerIteration(targetCount: 3), 1)
     }
 
     func testStateRejectsMismatches() {

@@ -79,13 +79,21 @@ final class TrainingPlacementTests: XCTestCase {
         XCTAssertThrowsError(try SnapshotContribution.decode(ArraySlice(SnapshotContribution.encode(entries).dropLast())))
     }
 
-    func testDiscriminatorFilesMapToTheirStateKeys() {
-        XCTAssertEqual(SnapshotComparison.discriminatorStateKey(file: "model_5_D_main.safetensors", iteration: 5), "d_main")
-        XCTAssertEqual(SnapshotComparison.discriminatorStateKey(file: "model_5_D_aux_1.safetensors", iteration: 5), "d_aux.1")
-        XCTAssertEqual(SnapshotComparison.discriminatorStateKey(file: "model_5_D_target_aux_2.safetensors", iteration: 5),
-                       "d_target_aux.2")
-        XCTAssertEqual(SnapshotComparison.discriminatorStateKey(file: "model_5_D_target_aux.safetensors", iteration: 5),
-                       "d_target_aux")
-        XCTAssertNil(SnapshotComparison.discriminatorStateKey(file: "model_5_state.safetensors", iteration: 5))
+    /// `compare-snapshots` finds a discriminator's Adam state through the role its file names.
+    func testDiscriminatorFilesMapToTheirRoles() {
+        func role(_ file: String) -> DiscriminatorRole? { TrainingCheckpoint.discriminatorRole(ofFile: file, iteration: 5) }
+        XCTAssertEqual(role("model_5_D_main.safetensors"), .main)
+        XCTAssertEqual(role("model_5_D_aux_1.safetensors"), .auxOf(1))
+        XCTAssertEqual(role("model_5_D_target_aux_2.safetensors"), .targetAuxOf(2))
+        XCTAssertEqual(role("model_5_D_target_aux.safetensors"), .targetAux)
+        XCTAssertNil(role("model_5_state.safetensors"))
+        XCTAssertNil(role("model_5.safetensors"))
+        XCTAssertNil(role("model_50_D_main.safetensors"))
+        for framework in TrainingFrameworkKind.allCases {
+            for role in framework.discriminatorRoles(targetCount: 3) {
+                XCTAssertEqual(TrainingCheckpoint.discriminatorRole(
+                    ofFile: TrainingCheckpoint.discriminatorStem(7, role) + ".safetensors", iteration: 7), role)
+            }
+        }
     }
 }

@@ -6,11 +6,8 @@
 // (allreduce vs in-place accumulation) is relative to the size of the summed terms, which is the
 // tensor's scale, not each element's. Integer tensors must be equal.
 //
-// Adam allowance: a discriminator weight whose bias-corrected second moment is tiny,
-// √(v/(1 − β2^t)) < 100·eps, moved by lr·g/(|g| + eps) at its first step(s): the derivative
-// lr·eps/(|g| + eps)² turns float32 rounding of g into parameter differences up to the full
-// step (the phenomenon TrainingFixtureRunner.allowances documents for the fixtures). Such
-// elements (found from folder A's `_state` file) may differ by up to `adamAllowance`.
+// Adam allowance: Adam-ill-conditioned discriminator elements (`AdamConditioning`, spec §4.6),
+// found from folder A's `_state` file, may differ by up to `adamAllowance`.
 
 import Foundation
 
@@ -67,7 +64,7 @@ public struct SnapshotComparison: Sendable {
             for name in Set(fileA.names).symmetricDifference(fileB.names).sorted() {
                 result.problems.append("\(name) only in \(fileA.contains(name) ? a : b)")
             }
-            let discriminatorKey = discriminatorStateKey(file: record.name, iteration: iteration)
+            let discriminatorKey = TrainingCheckpoint.discriminatorRole(ofFile: record.name, iteration: iteration)?.key
             for name in fileA.names.sorted() where fileB.contains(name) {
                 let ea = try fileA.entry(name), eb = try fileB.entry(name)
                 guard ea.dtype == eb.dtype, ea.shape == eb.shape else {
@@ -112,27 +109,12 @@ public struct SnapshotComparison: Sendable {
         return results
     }
 
-    /// `d_aux.1` for `model_<i>_D_aux_1.safetensors`, `d_target` for `model_<i>_D_target…`; nil
-    /// for the segmenter and state files.
-    static func discriminatorStateKey(file: String, iteration: Int) -> String? {
-        let prefix = "model_\(iteration)_D_", suffix = ".safetensors"
-        guard file.hasPrefix(prefix), file.hasSuffix(suffix) else { return nil }
-        let rest = String(file.dropFirst(prefix.count).dropLast(suffix.count))
-        var parts = rest.split(separator: "_").map(String.init)
-        if let last = parts.last, Int(last) != nil {
-            parts.removeLast()
-            return "d_" + parts.joined(separator: "_").lowercased() + "." + last
-        }
-        return "d_" + rest.lowercased()
-    }
-
-    /// Elements of a discriminator parameter whose bias-corrected Adam second moment is below
-    /// 100·eps (eps = 1e-8, β2 = 0.99, spec §4.6).
+    /// The Adam-ill-conditioned elements of discriminator parameter `key` (its `exp_avg_sq` and
+    /// `step` in the state file).
     static func adamIllConditioned(_ state: SafeTensorsFile, key: String) -> Set<Int> {
         guard let v = try? state.tensor(key + ".exp_avg_sq").scalars,
-              let steps = try? state.int64s(key + ".step").values.first, steps > 0 else { return [] }
-        let correction = 1 - pow(0.99, Double(steps))
-        return Set(v.indices.filter { (Double(v[$0]) / correction).squareRoot() < 100e-8 })
+              let steps = try? state.int64s(key + ".step").values.first else { return [] }
+        return Set(v.indices.filter { AdamConditioning.isIllConditioned(secondMoment: v[$0], steps: steps) })
     }
 
     private static func integers(_ file: SafeTensorsFile, _ name: String) throws -> [Int64] {

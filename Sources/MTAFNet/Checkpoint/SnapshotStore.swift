@@ -78,9 +78,6 @@ public struct SnapshotStore: Sendable {
         return (nil, skipped)
     }
 
-    /// The newest usable snapshot; nil when there is none. Newer unusable ones are skipped.
-    public func latestComplete() throws -> SnapshotManifest? { scan().newest }
-
     /// The newest usable snapshot whose every float tensor reads back finite; nil when there is
     /// none. Reads whole snapshots: meant for a run that stops because its values diverged.
     public func newestFinite() -> SnapshotManifest? {

@@ -48,7 +48,7 @@ enum AdventTranslation {
         config.train.inputSizeSource = [1280, 720]
         config.train.inputSizeTarget = [1024, 512]
         config.train.infoTarget = ["advent/dataset/cityscapes_list/info.json"]
-        config.train.mtFramework = MTAFConfig.Framework.baseline.rawValue
+        config.train.mtFramework = TrainingFrameworkKind.baseline.rawValue
         config.test.setTarget = ["val"]
         config.test.inputSizeTarget = [1024, 512]
         config.test.outputSizeTarget = [2048, 1024]
@@ -97,7 +97,7 @@ enum AdventTranslation {
             guard case .string(let method) = pair.value.value else {
                 throw mismatch(pair, path: path, expected: "a str", source: source)
             }
-            let framework: MTAFConfig.Framework
+            let framework: TrainingFrameworkKind
             switch method {
             case "AdvEnt": framework = .baseline
             case "MinEnt": framework = .minEnt

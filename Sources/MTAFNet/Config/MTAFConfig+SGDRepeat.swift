@@ -10,6 +10,15 @@ extension MTAFConfig {
         case repeated
         /// One update per parameter per step (apex AMP O2).
         case single
+
+        /// The optimizer's repetition mode, `auto` resolved from TRAIN.AMP (spec §4.8).
+        public func repetition(amp: Bool) -> SGD.Repetition {
+            switch self {
+            case .auto: .auto(amp: amp)
+            case .repeated: .repeated
+            case .single: .single
+            }
+        }
     }
 
     /// SGD_REPEAT as an enum (valid after `finalize`).
@@ -21,11 +30,5 @@ extension MTAFConfig {
     }
 
     /// The optimizer's repetition mode: SGD_REPEAT with `auto` resolved from TRAIN.AMP (spec §4.8).
-    public var sgdRepetition: SGD.Repetition {
-        switch sgdRepeatMode {
-        case .auto: SGD.Repetition.auto(amp: train.amp)
-        case .repeated: .repeated
-        case .single: .single
-        }
-    }
+    public var sgdRepetition: SGD.Repetition { sgdRepeatMode.repetition(amp: train.amp) }
 }

@@ -2,8 +2,8 @@
 // spec §6.4/§6.5 (EXP_NAME, TRAIN.SNAPSHOT_DIR, TEST.SNAPSHOT_DIR[0]).
 
 extension MTAFConfig {
-    /// The model names TRAIN.MODEL and TEST.MODEL take.
-    public static let modelNames = ["DeepLabv2", "DeepLabv2MTKT"]
+    /// The model names TRAIN.MODEL and TEST.MODEL take: the frameworks' models, sorted.
+    public static let modelNames = Set(TrainingFrameworkKind.allCases.map(\.modelName)).sorted()
 
     /// The per-target lists: one entry per target, or one entry for every target (spec §10).
     static let perTargetPaths = ["DATA_LIST_TARGET", "DATA_DIRECTORY_TARGET", "TRAIN.SET_TARGET",
@@ -42,31 +42,21 @@ extension MTAFConfig {
         if targets.contains(where: \.isEmpty) { throw invalid("TARGETS", "a target name is empty") }
         if Set(targets).count != targets.count { throw invalid("TARGETS", "a target is listed twice") }
         // Framework selection (spec §5, §10).
-        guard let framework = Framework(rawValue: train.mtFramework) else {
-            let names = Framework.allCases.map(\.rawValue)
+        guard let framework = TrainingFrameworkKind(rawValue: train.mtFramework) else {
+            let names = TrainingFrameworkKind.allCases.map(\.rawValue)
             let nearest = EditDistance.nearest(to: train.mtFramework, in: names) ?? names[0]
             throw invalid("TRAIN.MT_FRAMEWORK", "not a framework; use one of \(names.joined(separator: ", ")) (nearest: \(nearest))")
         }
         guard Self.modelNames.contains(train.model) else {
             throw invalid("TRAIN.MODEL", "not a model; use \(Self.modelNames.joined(separator: " or "))")
         }
-        switch framework {
-        case .mtkt:
-            if train.model != "DeepLabv2MTKT" {
-                throw invalid("TRAIN.MODEL", "MT_FRAMEWORK MTKT needs MODEL DeepLabv2MTKT (spec §5.3)")
-            }
-            if targetCount < 2 {
-                throw invalid("TARGETS", "MT_FRAMEWORK MTKT needs more than one target (spec §5.3)")
-            }
-        case .mdis:
-            if targetCount < 2 {
-                throw invalid("TARGETS", "MT_FRAMEWORK MDis needs more than one target (spec §5.2)")
-            }
-        default:
-            break
+        if train.model != framework.modelName {
+            throw invalid("TRAIN.MODEL", framework.usesMTKTModel
+                ? "MT_FRAMEWORK \(framework) needs MODEL \(framework.modelName) (spec \(framework.specSection))"
+                : "\(train.model) is the MTKT model; MT_FRAMEWORK \(framework) trains \(framework.modelName)")
         }
-        if framework != .mtkt && train.model == "DeepLabv2MTKT" {
-            throw invalid("TRAIN.MODEL", "DeepLabv2MTKT is the MTKT model; MT_FRAMEWORK \(framework.rawValue) trains DeepLabv2")
+        if targetCount < framework.minimumTargetCount {
+            throw invalid("TARGETS", "MT_FRAMEWORK \(framework) needs more than one target (spec \(framework.specSection))")
         }
         if train.teacherLoss == "MSE" {
             throw invalid("TRAIN.TEACHER_LOSS", "the MSE teacher loss is broken upstream (it uses an undefined threshold); "

@@ -5,7 +5,7 @@ public struct TestConfig: Equatable, Sendable {
     /// `MODE`: 'single' or 'best' (spec §8).
     public var mode = "best"
     /// `MODEL`: one entry per model (ensemble in single mode).
-    public var model = ["DeepLabv2"]
+    public var model = [DeepLabV2.upstreamName]
     /// `MODEL_WEIGHT`: ensemble weights on logits.
     public var modelWeight = [1.0]
     /// `MULTI_LEVEL`: per model (must match the checkpoint).

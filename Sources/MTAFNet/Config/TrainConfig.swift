@@ -22,11 +22,11 @@ public struct TrainConfig: Equatable, Sendable {
     /// (upstream `<root>/mtaf/dataset/cityscapes_list/info.json`).
     public var infoTarget = ["mtaf/dataset/cityscapes_list/info.json"]
     /// `MODEL`: 'DeepLabv2' or 'DeepLabv2MTKT'.
-    public var model = "DeepLabv2"
+    public var model = DeepLabV2.upstreamName
     /// `MULTI_LEVEL`: aux level on/off.
     public var multiLevel = true
     /// `MT_FRAMEWORK`: 'Baseline', 'MDis', 'MTKT', ours 'SourceOnly' and 'MinEnt' (spec §10).
-    public var mtFramework = "Baseline"
+    public var mtFramework = TrainingFrameworkKind.baseline.rawValue
     /// `RESTORE_FROM`: init checkpoint; empty = the model's own initialization (spec §10).
     public var restoreFrom = ""
     /// `IMG_MEAN`: B, G, R means (float32).

@@ -10,6 +10,9 @@
 /// frozen BatchNorm tensors in `buffers`; `stateDict` lists all 640 (ResNet-101) PyTorch keys in
 /// registration order conv1, bn1, layer1…layer4, layer5, layer6. Spec §2.1–§2.10.
 public final class DeepLabV2 {
+    /// Upstream's model name (TRAIN.MODEL, TEST.MODEL, the fixtures' `model`).
+    public static let upstreamName = "DeepLabv2"
+
     public let configuration: DeepLabV2Configuration
     /// Trainable parameters (SGD's store).
     public let parameters: ParameterStore

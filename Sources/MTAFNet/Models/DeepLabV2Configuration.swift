@@ -29,11 +29,6 @@ public struct DeepLabV2Configuration: Sendable, Hashable, CustomStringConvertibl
         Self(blocks: [3, 4, 23, 3], width: width, classes: classes, multiLevel: multiLevel)
     }
 
-    /// ResNet-50 DeepLab-v2 (ours, same key names).
-    public static func resNet50(classes: Int = 7, width: Int = 64, multiLevel: Bool = true) -> Self {
-        Self(blocks: [3, 4, 6, 3], width: width, classes: classes, multiLevel: multiLevel)
-    }
-
     /// Planes of stage s (0-based): w, 2w, 4w, 8w.
     public func planes(stage: Int) -> Int { width << stage }
 

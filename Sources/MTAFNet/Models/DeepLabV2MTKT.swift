@@ -11,10 +11,14 @@
 /// Registration order: conv1, bn1, layer1–3, aux_classifier_list, layer4, main_classifier_list
 /// (spec §2.6).
 public final class DeepLabV2MTKT {
+    /// Upstream's model name (TRAIN.MODEL, TEST.MODEL, the fixtures' `model`).
+    public static let upstreamName = "DeepLabv2MTKT"
+
     public let configuration: DeepLabV2Configuration
     /// K = 1 + T.
     public let headCount: Int
-    /// Trainable backbone parameters (and the heads', unless `headStores` placed them elsewhere).
+    /// Trainable parameters: the backbone's and every head's (one store, summed over the world in
+    /// a distributed run, architecture §3.5).
     public let parameters: ParameterStore
     /// Frozen BatchNorm tensors.
     public let buffers: ParameterStore
@@ -34,28 +38,24 @@ public final class DeepLabV2MTKT {
     ///   - configuration: blocks, width, classes, multi-level.
     ///   - heads: K = 1 + T (at least 2: MTKT asserts T > 1 upstream, but K = 2 is allowed here).
     ///   - random: the stream the weights are drawn from.
-    ///   - parameters: the store for the backbone's parameters.
+    ///   - parameters: the store for the backbone's and the heads' parameters.
     ///   - buffers: the store for the frozen BatchNorm tensors.
-    ///   - headStores: K stores, the one of head k holding both of its classifiers (a rank's
-    ///     hosted teacher heads go to their target group's store, architecture §3.5); default: `parameters`.
     ///   - workspace: convolution scratch.
     public init(_ configuration: DeepLabV2Configuration, heads: Int, random: RandomStream,
                 parameters: ParameterStore = ParameterStore(), buffers: ParameterStore = ParameterStore(),
-                headStores: [ParameterStore]? = nil, workspace: ConvWorkspace = ConvWorkspace()) {
+                workspace: ConvWorkspace = ConvWorkspace()) {
         precondition(heads >= 1, "DeepLabV2MTKT: need at least one head")
-        precondition(headStores == nil || headStores!.count == heads, "DeepLabV2MTKT: one store per head")
         self.configuration = configuration
         self.headCount = heads
         self.parameters = parameters
         self.buffers = buffers
         self.workspace = workspace
-        let stores = headStores ?? Array(repeating: parameters, count: heads)
         let stateDict = StateDict()
         self.stateDict = stateDict
         func makeHeads(_ list: String, _ cin: Int) -> [ASPPClassifier] {
             (0..<heads).map { k in
                 ASPPClassifier(key: "\(list).\(k)", geometry: ASPPGeometry(inChannels: cin, classes: configuration.classes),
-                               store: stores[k], stateDict: stateDict, workspace: workspace)
+                               store: parameters, stateDict: stateDict, workspace: workspace)
             }
         }
         var aux: [ASPPClassifier] = []

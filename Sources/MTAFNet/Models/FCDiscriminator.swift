@@ -33,7 +33,7 @@ public final class FCDiscriminator {
     ///     `storePrefix` tells their names apart).
     ///   - storePrefix: prepended to the store names (e.g. `d_main.`), not to the state_dict keys.
     ///   - workspace: convolution scratch.
-    public init(inChannels: Int, ndf: Int = 64, random: RandomStream,
+    public init(inChannels: Int, ndf: Int, random: RandomStream,
                 parameters: ParameterStore = ParameterStore(), storePrefix: String = "",
                 workspace: ConvWorkspace = ConvWorkspace()) {
         precondition(inChannels > 0 && ndf > 0, "FCDiscriminator: channels must be positive")

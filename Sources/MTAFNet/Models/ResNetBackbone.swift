@@ -131,48 +131,4 @@ public final class ResNetBackbone {
         maxPool.releaseActivations()
         for blocks in stages { for block in blocks { block.releaseActivations() } }
     }
-
-    // MARK: Running statistics for the distributed trainer (architecture §3.7)
-
-    /// Floats of one forward's batch statistics: Σ over BatchNorm layers of 2·C.
-    public var batchStatisticsCount: Int {
-        batchNormLayers.reduce(0) { $0 + 2 * $1.channels }
-    }
-
-    /// Copies the last train-mode forward's batch statistics: for each BatchNorm layer in
-    /// state-dict order, its mean [C] then its unbiased variance [C].
-    ///
-    /// - Parameter destination: `batchStatisticsCount` floats.
-    public func copyBatchStatistics(into destination: UnsafeMutableBufferPointer<Float>) {
-        precondition(destination.count >= batchStatisticsCount, "ResNetBackbone: statistics buffer too small")
-        var offset = 0
-        for bn in batchNormLayers {
-            for source in [bn.lastBatchMean, bn.lastBatchUnbiasedVariance] {
-                source.withUnsafeBufferPointer { s in
-                    for i in 0..<s.count { destination[offset + i] = s[i] }
-                }
-                offset += bn.channels
-            }
-        }
-    }
-
-    /// Applies one running-statistics EMA update per BatchNorm layer from statistics laid out as
-    /// `copyBatchStatistics` writes them (and adds 1 to each num_batches_tracked). Spec §2.7.
-    ///
-    /// - Parameter statistics: `batchStatisticsCount` floats.
-    public func applyRunningStatisticsUpdates(from statistics: UnsafeBufferPointer<Float>) {
-        precondition(statistics.count >= batchStatisticsCount, "ResNetBackbone: statistics buffer too small")
-        var offset = 0
-        let base = statistics.baseAddress!
-        for bn in batchNormLayers {
-            bn.applyRunningStatisticsUpdate(batchMean: base + offset,
-                                            batchUnbiasedVariance: base + offset + bn.channels)
-            offset += 2 * bn.channels
-        }
-    }
-
-    /// Sets `defersRunningStatistics` on every BatchNorm layer.
-    public func setDefersRunningStatistics(_ defers: Bool) {
-        for bn in batchNormLayers { bn.defersRunningStatistics = defers }
-    }
 }

@@ -23,6 +23,11 @@ public final class Adam {
     public var learningRate: Double
     /// β1 (0.9 in MTAF).
     public let beta1: Double
+    /// MTAF's β1, β2 and eps (upstream's `optim.Adam(..., betas=(0.9, 0.99))`, spec §4.6).
+    public static let mtafBeta1 = 0.9
+    public static let mtafBeta2 = 0.99
+    public static let mtafEps = 1e-8
+
     /// β2 (0.99 in MTAF).
     public let beta2: Double
     /// eps (1e-8), added after the bias-correction division.
@@ -41,7 +46,7 @@ public final class Adam {
     ///   - betas: (β1, β2), each in [0, 1).
     ///   - eps: added to the denominator.
     public init(store: ParameterStore, parameters: [ParameterID]? = nil, learningRate: Double = 0,
-                betas: (Double, Double) = (0.9, 0.99), eps: Double = 1e-8) {
+                betas: (Double, Double) = (Adam.mtafBeta1, Adam.mtafBeta2), eps: Double = Adam.mtafEps) {
         precondition((0..<1).contains(betas.0) && (0..<1).contains(betas.1),
                      "Adam: betas \(betas) outside [0, 1)")
         precondition(Set(parameters ?? []).count == (parameters ?? []).count,
@@ -102,21 +107,6 @@ public final class Adam {
     /// Number of steps `id` has taken (0: no state yet).
     public func stepCount(_ id: ParameterID) -> Int {
         id.index < stepCounts.count ? stepCounts[id.index] : 0
-    }
-
-    /// Calls `body` with the first and second moments (m, v) of `id` (`store[id].count` scalars
-    /// each), or returns nil when it has taken no step yet.
-    public func withMoments<R>(
-        _ id: ParameterID,
-        _ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) throws -> R
-    ) rethrows -> R? {
-        guard stepCount(id) > 0 else { return nil }
-        let entry = store[id]
-        return try firstMoments.withMutableBuffer(offset: entry.offset, count: entry.count) { m in
-            try secondMoments.withMutableBuffer(offset: entry.offset, count: entry.count) { v in
-                try body(m, v)
-            }
-        }
     }
 
     /// The state as `<key>.exp_avg`, `<key>.exp_avg_sq` tensors and `<key>.step` counters for

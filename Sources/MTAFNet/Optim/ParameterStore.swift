@@ -129,13 +129,6 @@ public final class ParameterStore {
         received[id.index] = true
     }
 
-    /// Marks every parameter as never having received a gradient (PyTorch: `p.grad = None`),
-    /// and zeroes the gradients. For restoring a freshly built model's state.
-    public func forgetGradients() {
-        for index in received.indices { received[index] = false }
-        gradients.zero()
-    }
-
     /// Zeroes every gradient and keeps the received flags (PyTorch 1.3.1 `zero_grad`). Spec §5
     /// step 1. (A gradient buffer not yet grown to full length is zero past its end.)
     public func zeroGradients() {

@@ -193,16 +193,6 @@ public final class SGD {
         id.index < hasBuffer.count && hasBuffer[id.index]
     }
 
-    /// Calls `body` with the momentum buffer of `id` (`store[id].count` scalars), or returns
-    /// nil when it has none yet.
-    public func withMomentumBuffer<R>(
-        _ id: ParameterID, _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
-    ) rethrows -> R? {
-        guard hasMomentumBuffer(id) else { return nil }
-        let entry = store[id]
-        return try buffers.withMutableBuffer(offset: entry.offset, count: entry.count, body)
-    }
-
     /// The momentum buffers as `<key>.momentum_buffer` tensors, for parameters that have one,
     /// in registration order (PyTorch's per-parameter `momentum_buffer` state).
     public func exportState() -> OptimizerState {

@@ -24,11 +24,9 @@ public final class BaselineFramework: TrainingFramework {
     /// - Parameters:
     ///   - state: a `.baseline` state.
     ///   - synchronization: the collective seams.
-    public init(state: TrainingState, synchronization: TrainingSynchronization) {
-        precondition(state.framework == .baseline, "BaselineFramework: state of \(state.framework)")
+    init(state: TrainingState, synchronization: TrainingSynchronization) {
         self.state = state
         self.synchronization = synchronization
-        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
     }
 
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {

@@ -22,62 +22,89 @@ public enum DiscriminatorRole: Hashable, Sendable, CustomStringConvertible {
     /// MDis with T > 2: "is target j" vs the other targets, aux level (D_tgt,aux,j).
     case targetAuxOf(Int)
 
+    /// The one spelling both names are built from: the role's name (`main`, `aux`, `target`,
+    /// `target_aux`) and its target index (nil for the Baseline's pair and MDis's T = 2 pair).
+    private var nameAndIndex: (name: String, index: Int?) {
+        switch self {
+        case .main: ("main", nil)
+        case .aux: ("aux", nil)
+        case let .mainOf(t): ("main", t)
+        case let .auxOf(t): ("aux", t)
+        case .target: ("target", nil)
+        case .targetAux: ("target_aux", nil)
+        case let .targetOf(j): ("target", j)
+        case let .targetAuxOf(j): ("target_aux", j)
+        }
+    }
+
+    /// The role of a name and index, or nil.
+    private init?(name: Substring, index: Int?) {
+        switch (name, index) {
+        case ("main", nil): self = .main
+        case ("aux", nil): self = .aux
+        case let ("main", t?): self = .mainOf(t)
+        case let ("aux", t?): self = .auxOf(t)
+        case ("target", nil): self = .target
+        case ("target_aux", nil): self = .targetAux
+        case let ("target", j?): self = .targetOf(j)
+        case let ("target_aux", j?): self = .targetAuxOf(j)
+        default: return nil
+        }
+    }
+
     /// The state key: `d_main`, `d_aux`, `d_main.<t>`, `d_aux.<t>`, `d_target`, `d_target_aux`,
     /// `d_target.<j>`, `d_target_aux.<j>` (Tests/MTAFNetTests/Fixtures/README.md, "Conventions").
     public var key: String {
-        switch self {
-        case .main: "d_main"
-        case .aux: "d_aux"
-        case let .mainOf(t): "d_main.\(t)"
-        case let .auxOf(t): "d_aux.\(t)"
-        case .target: "d_target"
-        case .targetAux: "d_target_aux"
-        case let .targetOf(j): "d_target.\(j)"
-        case let .targetAuxOf(j): "d_target_aux.\(j)"
-        }
+        let (name, index) = nameAndIndex
+        return "d_" + name + (index.map { ".\($0)" } ?? "")
     }
 
-    /// Upstream's snapshot suffix: `model_<i>_<suffix>.pth` (spec §5.5).
+    /// Upstream's snapshot suffix: `model_<i>_<suffix>.pth` (spec §5.5): `D_main`, `D_aux_<t>`,
+    /// `D_target`, `D_target_aux_<j>`, ….
     public var snapshotSuffix: String {
-        switch self {
-        case .main: "D_main"
-        case .aux: "D_aux"
-        case let .mainOf(t): "D_main_\(t)"
-        case let .auxOf(t): "D_aux_\(t)"
-        case .target: "D_target"
-        case .targetAux: "D_target_aux"
-        case let .targetOf(j): "D_target_\(j)"
-        case let .targetAuxOf(j): "D_target_aux_\(j)"
-        }
-    }
-
-    /// Whether it judges aux-level predictions.
-    public var isAuxLevel: Bool {
-        switch self {
-        case .aux, .auxOf, .targetAux, .targetAuxOf: true
-        case .main, .mainOf, .target, .targetOf: false
-        }
+        let (name, index) = nameAndIndex
+        return "D_" + name + (index.map { "_\($0)" } ?? "")
     }
 
     /// The role named by a state key, or nil.
     public init?(key: String) {
-        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+        guard key.hasPrefix("d_") else { return nil }
+        let parts = key.dropFirst(2).split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2 else { return nil }
         var index: Int? = nil
         if parts.count == 2 {
-            guard let value = Int(parts[1]), value >= 0, String(value) == parts[1] else { return nil }
+            guard let value = Self.index(parts[1]) else { return nil }
             index = value
         }
-        switch (parts[0], index) {
-        case ("d_main", nil): self = .main
-        case ("d_aux", nil): self = .aux
-        case let ("d_main", t?): self = .mainOf(t)
-        case let ("d_aux", t?): self = .auxOf(t)
-        case ("d_target", nil): self = .target
-        case ("d_target_aux", nil): self = .targetAux
-        case let ("d_target", j?): self = .targetOf(j)
-        case let ("d_target_aux", j?): self = .targetAuxOf(j)
-        default: return nil
+        self.init(name: parts[0], index: index)
+    }
+
+    /// The role named by a snapshot suffix (`D_aux_1`), or nil.
+    public init?(snapshotSuffix suffix: String) {
+        guard suffix.hasPrefix("D_") else { return nil }
+        let rest = suffix.dropFirst(2)
+        // A trailing `_<t>` is the index: no role name ends in a digit.
+        if let underscore = rest.lastIndex(of: "_"), let index = Self.index(rest[rest.index(after: underscore)...]) {
+            self.init(name: rest[..<underscore], index: index)
+        } else {
+            self.init(name: rest, index: nil)
+        }
+    }
+
+    /// A canonical non-negative index ("1", not "01" or "-1").
+    private static func index(_ text: Substring) -> Int? {
+        guard let value = Int(text), value >= 0, String(value) == text else { return nil }
+        return value
+    }
+
+    /// What it tells apart, with the targets named: "source vs every target", "source vs IDD",
+    /// "Cityscapes vs Mapillary", "IDD vs the other targets".
+    public func contest(targetNames names: [String]) -> String {
+        switch self {
+        case .main, .aux: "source vs every target"
+        case let .mainOf(t), let .auxOf(t): "source vs \(names[t])"
+        case .target, .targetAux: "\(names[0]) vs \(names[1])"
+        case let .targetOf(j), let .targetAuxOf(j): "\(names[j]) vs the other targets"
         }
     }
 

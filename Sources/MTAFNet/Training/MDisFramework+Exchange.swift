@@ -112,12 +112,13 @@ extension MDisFramework {
         return try reportedLosses(losses)
     }
 
-    /// The indices j of the target-vs-target discriminators rank `r` owns (it leads their
-    /// group): T = 2: [0] on target 0's leader (the single pair); T > 2: every j it leads.
+    /// The indices j of the target-vs-target discriminators rank `r` owns (`TrainingPlacement.owner`):
+    /// T = 2: the single pair, j = 0; T > 2: every j whose group it leads.
     private func ownedTargetDiscriminators(rank r: Int) -> [Int] {
         let placement = placement
-        if targetCount == 2 { return placement.leader(of: 0) == r ? [0] : [] }
-        return (0..<targetCount).filter { placement.leader(of: $0) == r }
+        return (0..<(targetCount == 2 ? 1 : targetCount)).filter {
+            placement.owner(of: targetDiscriminatorRole($0, aux: false)) == r
+        }
     }
 
     /// The target-vs-target discriminator of index j at one level.

@@ -33,10 +33,8 @@ public final class MDisFramework: TrainingFramework {
     /// - Parameters:
     ///   - state: an `.mdis` state (T ≥ 2).
     ///   - synchronization: the collective seams.
-    public init(state: TrainingState, synchronization: TrainingSynchronization) {
-        precondition(state.framework == .mdis, "MDisFramework: state of \(state.framework)")
+    init(state: TrainingState, synchronization: TrainingSynchronization) {
         self.state = state
         self.synchronization = synchronization
-        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
     }
 }

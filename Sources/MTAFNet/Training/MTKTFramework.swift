@@ -36,11 +36,9 @@ public final class MTKTFramework: TrainingFramework {
     /// - Parameters:
     ///   - state: an `.mtkt` state (DeepLabv2MTKT with 1 + T heads, T ≥ 2).
     ///   - synchronization: the collective seams.
-    public init(state: TrainingState, synchronization: TrainingSynchronization) {
-        precondition(state.framework == .mtkt, "MTKTFramework: state of \(state.framework)")
+    init(state: TrainingState, synchronization: TrainingSynchronization) {
         self.state = state
         self.synchronization = synchronization
-        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
     }
 
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {

@@ -17,11 +17,9 @@ public final class MinEntFramework: TrainingFramework {
     /// - Parameters:
     ///   - state: a `.minEnt` state.
     ///   - synchronization: the collective seams.
-    public init(state: TrainingState, synchronization: TrainingSynchronization) {
-        precondition(state.framework == .minEnt, "MinEntFramework: state of \(state.framework)")
+    init(state: TrainingState, synchronization: TrainingSynchronization) {
         self.state = state
         self.synchronization = synchronization
-        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
     }
 
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {

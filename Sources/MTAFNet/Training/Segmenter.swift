@@ -68,8 +68,8 @@ public enum Segmenter {
     /// The upstream model name (TRAIN.MODEL).
     public var modelName: String {
         switch self {
-        case .deepLabV2: "DeepLabv2"
-        case .deepLabV2MTKT: "DeepLabv2MTKT"
+        case .deepLabV2: DeepLabV2.upstreamName
+        case .deepLabV2MTKT: DeepLabV2MTKT.upstreamName
         }
     }
 

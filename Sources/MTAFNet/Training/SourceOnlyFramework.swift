@@ -13,16 +13,14 @@ public final class SourceOnlyFramework: TrainingFramework {
     /// - Parameters:
     ///   - state: a `.sourceOnly` state.
     ///   - synchronization: the collective seams.
-    public init(state: TrainingState, synchronization: TrainingSynchronization) {
-        precondition(state.framework == .sourceOnly, "SourceOnlyFramework: state of \(state.framework)")
+    init(state: TrainingState, synchronization: TrainingSynchronization) {
         self.state = state
         self.synchronization = synchronization
-        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
     }
 
     public func trainIteration(on batch: TrainingBatch) throws -> IterationLosses {
         // 1. Zero every gradient; set the poly LRs.
-        try beginIteration(batch, readsTargets: false)
+        try beginIteration(batch)
         // 2. Source: CE at both levels, one backward.
         let source = try sourceSegmentationStep(batch, keepMaps: false)
         // 3. SGD step (no discriminator).

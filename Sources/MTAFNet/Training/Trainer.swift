@@ -133,10 +133,10 @@ public final class Trainer {
     ///
     /// - Throws: `TrainingError.unsupportedWorld`.
     public static func layout(for config: MTAFConfig, worldSize: Int) throws -> TargetLayout {
-        let kind = TrainingFrameworkKind(config.framework)
-        if kind == .sourceOnly && worldSize > 1 {
+        let kind = config.framework
+        if !kind.readsTargetData && worldSize > 1 {
             throw TrainingError.unsupportedWorld(
-                size: worldSize, reason: "SourceOnly hosts no target domain, so its ranks would all repeat the same work; "
+                size: worldSize, reason: "\(kind) hosts no target domain, so its ranks would all repeat the same work; "
                     + "run it on one rank (without mpirun or with mpirun -np 1)")
         }
         do {
@@ -185,7 +185,7 @@ public final class Trainer {
         let hash = Self.configHash(config)
         let seed = options.randomTrain ? UInt64.random(in: 0 ... UInt64.max) : UInt64(config.train.randomSeed)
         let random = RandomStream(seed: seed)
-        let kind = TrainingFrameworkKind(config.framework)
+        let kind = config.framework
         if !kind.discriminatorRoles(targetCount: config.targetCount).isEmpty {
             for (key, size) in [("TRAIN.INPUT_SIZE_SOURCE", config.train.inputSizeSource),
                                 ("TRAIN.INPUT_SIZE_TARGET", config.train.inputSizeTarget)] where size.min()! < 32 {
@@ -215,7 +215,7 @@ public final class Trainer {
                                                                       sourceMode: config.dist.sourceModeValue,
                                                                       bucketMB: config.dist.bucketMB,
                                                                       deterministic: config.dist.deterministic)
-        let data = try TrainingData(config: config, readsTargets: kind != .sourceOnly, seed: seed,
+        let data = try TrainingData(config: config, seed: seed,
                                     positions: positions, requirePositions: resumedFrom != nil,
                                     placement: synchronization.placement, prefetch: options.prefetch)
         if cluster.size > 1 {

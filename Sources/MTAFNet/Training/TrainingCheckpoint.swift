@@ -17,6 +17,19 @@ public enum TrainingCheckpoint {
     /// The stem of the segmenter file of iteration i.
     public static func modelStem(_ iteration: Int) -> String { "model_\(iteration)" }
 
+    /// The stem of `role`'s discriminator file of iteration i: `model_<i>_<role.snapshotSuffix>`.
+    public static func discriminatorStem(_ iteration: Int, _ role: DiscriminatorRole) -> String {
+        modelStem(iteration) + "_" + role.snapshotSuffix
+    }
+
+    /// The discriminator whose file of iteration i is `file` (`model_<i>_D_aux_1.safetensors`),
+    /// or nil for the segmenter, state and manifest files.
+    public static func discriminatorRole(ofFile file: String, iteration: Int) -> DiscriminatorRole? {
+        let prefix = modelStem(iteration) + "_", suffix = ".safetensors"
+        guard file.hasPrefix(prefix), file.hasSuffix(suffix) else { return nil }
+        return DiscriminatorRole(snapshotSuffix: String(file.dropFirst(prefix.count).dropLast(suffix.count)))
+    }
+
     /// Writes every file of snapshot `iteration` and then its manifest.
     ///
     /// - Parameters:
@@ -40,7 +53,7 @@ public enum TrainingCheckpoint {
                             notes: [String: String] = [:], placement: TrainingPlacement,
                             world: any Collectives) throws {
         var contents = self.contents(state, counters: counters, iteration: iteration)
-        let mine = contributions(of: contents, state: state, placement: placement, counters: counters)
+        let mine = contributions(of: contents, iteration: iteration, state: state, placement: placement, counters: counters)
         let gathered = try SnapshotContribution.gather(mine, to: 0, world: world)
         guard world.rank == 0 else {
             try world.barrier()
@@ -74,7 +87,7 @@ public enum TrainingCheckpoint {
         var files: [(stem: String, tensors: [String: SafeTensors.Value])] = []
         files.append((stem, ModelCheckpoint.tensors(of: state.segmenter.stateDict)))
         for slot in state.discriminators {
-            files.append((stem + "_" + slot.role.snapshotSuffix, ModelCheckpoint.tensors(of: slot.model.stateDict)))
+            files.append((discriminatorStem(iteration, slot.role), ModelCheckpoint.tensors(of: slot.model.stateDict)))
         }
         var tensors: [String: SafeTensors.Value] = [:]
         add(state.segmenterOptimizer.exportState(), prefix: "seg.", to: &tensors)
@@ -87,7 +100,7 @@ public enum TrainingCheckpoint {
 
     /// What a rank other than zero sends to rank zero: the discriminators it writes for its
     /// groups (weights and Adam state) and its own loader positions.
-    static func contributions(of contents: [(stem: String, tensors: [String: SafeTensors.Value])],
+    static func contributions(of contents: [(stem: String, tensors: [String: SafeTensors.Value])], iteration: Int,
                               state: TrainingState, placement: TrainingPlacement,
                               counters: [String: Int]) -> [SnapshotContribution] {
         guard placement.rank != 0 else { return [] }
@@ -95,7 +108,7 @@ public enum TrainingCheckpoint {
         let stateStem = contents.last!.stem
         let ownedRoles = state.discriminators.filter { placement.owner(of: $0.role) == placement.rank }
         for slot in ownedRoles {
-            let fileStem = contents[0].stem + "_" + slot.role.snapshotSuffix
+            let fileStem = discriminatorStem(iteration, slot.role)
             if let file = contents.first(where: { $0.stem == fileStem }) {
                 for (name, value) in file.tensors { result.append(SnapshotContribution(stem: fileStem, name: name, value: value)) }
             }
@@ -126,7 +139,7 @@ public enum TrainingCheckpoint {
         }
         try ModelCheckpoint.load(state.segmenter.stateDict, from: store.path(stem + ".safetensors"))
         for slot in state.discriminators {
-            try ModelCheckpoint.load(slot.model.stateDict, from: store.path(stem + "_" + slot.role.snapshotSuffix + ".safetensors"))
+            try ModelCheckpoint.load(slot.model.stateDict, from: store.path(discriminatorStem(manifest.iteration, slot.role) + ".safetensors"))
         }
         let path = store.path(stem + "_state.safetensors")
         let file = try SafeTensors.read(contentsOf: path)

@@ -19,8 +19,8 @@ public final class TrainingData {
     /// Opens the loaders a config names.
     ///
     /// - Parameters:
-    ///   - config: the run's configuration.
-    ///   - readsTargets: whether the framework reads target batches (not SourceOnly).
+    ///   - config: the run's configuration (its framework says whether target lists are read,
+    ///     `TrainingFrameworkKind.readsTargetData`).
     ///   - seed: RANDOM_SEED (each dataset's stream is derived from it).
     ///   - positions: loader positions saved by a snapshot (keys above).
     ///   - requirePositions: every loader must find its position in `positions` (a resume).
@@ -28,7 +28,7 @@ public final class TrainingData {
     ///   - prefetch: batches decoded ahead on a background thread per loader.
     /// - Throws: `DataError` for a list; `TrainingError.unsupportedWorld` for a list too short
     ///   for its group or a resume from a snapshot written with another layout.
-    public init(config: MTAFConfig, readsTargets: Bool, seed: UInt64, positions: [String: Int] = [:],
+    public init(config: MTAFConfig, seed: UInt64, positions: [String: Int] = [:],
                 requirePositions: Bool = false, placement: TrainingPlacement? = nil, prefetch: Int = 2) throws {
         let placement = placement ?? .local(targetCount: config.targetCount)
         func position(_ key: String) throws -> Int {
@@ -61,6 +61,7 @@ public final class TrainingData {
                              rank: shard ? rank : 0, groupSize: shard ? world : 1),
             batchSize: config.train.batchSizeSource, startPosition: try position(sourceKey), prefetch: prefetch)
         var targets: [(Int, String, BatchLoader)] = []
+        let readsTargets = config.framework.readsTargetData
         targetCount = readsTargets ? config.targetCount : 0
         if readsTargets {
             for t in 0 ..< config.targetCount where placement.hosts(target: t) {

@@ -1,5 +1,5 @@
 // Errors of the training frameworks (spec §5): a batch that does not fit the state, a framework
-// that cannot run with the given targets or model, a world the trainer cannot yet serve.
+// that cannot run with the given targets or model, a world the trainer cannot serve.
 
 /// Why a training iteration (or the state it runs on) cannot be set up; each case names the
 /// framework, tensor or setting at fault.

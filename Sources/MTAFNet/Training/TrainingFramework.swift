@@ -21,7 +21,8 @@ public protocol TrainingFramework: AnyObject {
 
 /// Builds the framework object of a state.
 public enum TrainingFrameworks {
-    /// The framework `state.framework` names, running on `state`.
+    /// The framework `state.framework` names, running on `state` (the only way to build one, so
+    /// a framework always gets a state of its own kind).
     ///
     /// - Parameters:
     ///   - state: the training state.
@@ -29,6 +30,7 @@ public enum TrainingFrameworks {
     public static func make(_ state: TrainingState,
                             synchronization: TrainingSynchronization? = nil) throws -> any TrainingFramework {
         let synchronization = try synchronization ?? .local(targetCount: state.hyperParameters.targetCount)
+        synchronization.batchNormStatistics.prepare(state.segmenter.batchNormLayers)
         return switch state.framework {
         case .sourceOnly: SourceOnlyFramework(state: state, synchronization: synchronization)
         case .baseline: BaselineFramework(state: state, synchronization: synchronization)
@@ -50,8 +52,8 @@ extension TrainingFramework {
     var placement: TrainingPlacement { synchronization.placement }
 
     /// Spec §5 step 1: checks the batch, zeroes every gradient, sets the poly LRs (§4.5).
-    func beginIteration(_ batch: TrainingBatch, readsTargets: Bool = true) throws {
-        try batch.validate(targetCount: readsTargets ? targetCount : 0, hosted: placement.hostedTargets)
+    func beginIteration(_ batch: TrainingBatch) throws {
+        try batch.validate(targetCount: state.framework.readsTargetData ? targetCount : 0, hosted: placement.hostedTargets)
         try state.setLearningRates()
         state.zeroGradients()
     }

@@ -1,8 +1,11 @@
-// The five training frameworks (spec §5.1–§5.4) as a value: which segmenter each runs on, which
-// discriminators it trains, which losses it reports and which target counts it accepts.
+// The five training frameworks (spec §5.1–§5.4) as a value: the one definition of each framework's
+// names (TRAIN.MT_FRAMEWORK, the fixture sidecars' `framework`), which segmenter it runs on, which
+// discriminators it trains, which losses it reports and which target counts it accepts. The
+// config (`MTAFConfig.framework`), the fixtures, `mtaf-mpi plan` and `bench` all read it.
 
-/// A training framework. Spec §5 (upstream `train_advent`, `train_advent_mdis`,
-/// `train_advent_mtkt`, ADVENT's `train_minent`; SourceOnly is ours).
+/// A training framework; its raw value is the TRAIN.MT_FRAMEWORK spelling. Spec §5 (upstream
+/// `train_advent`, `train_advent_mdis`, `train_advent_mtkt`, ADVENT's `train_minent`; SourceOnly
+/// and MinEnt as MT_FRAMEWORK values are ours, spec §10).
 public enum TrainingFrameworkKind: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Spec §5.4: source cross-entropy only.
     case sourceOnly = "SourceOnly"
@@ -15,27 +18,28 @@ public enum TrainingFrameworkKind: String, Sendable, CaseIterable, CustomStringC
     /// Spec §5.3: DeepLabv2MTKT, per-target teachers distilled into one student.
     case mtkt = "MTKT"
 
-    /// The config's TRAIN.MT_FRAMEWORK.
-    public init(_ framework: MTAFConfig.Framework) {
-        switch framework {
-        case .sourceOnly: self = .sourceOnly
-        case .baseline: self = .baseline
-        case .minEnt: self = .minEnt
-        case .mdis: self = .mdis
-        case .mtkt: self = .mtkt
+    /// The fixture sidecars' `framework` value (`source_only`, `baseline`, `minent`, `mdis`,
+    /// `mtkt`; Tests/MTAFNetTests/Fixtures/README.md).
+    public var fixtureName: String {
+        switch self {
+        case .sourceOnly: "source_only"
+        default: rawValue.lowercased()
         }
     }
 
-    /// The fixture sidecar's `framework` value (`source_only`, `baseline`, `minent`, `mdis`,
-    /// `mtkt`), or nil.
+    /// The framework a fixture sidecar's `framework` value names, or nil.
     public init?(fixtureName: String) {
-        switch fixtureName {
-        case "source_only": self = .sourceOnly
-        case "baseline": self = .baseline
-        case "minent": self = .minEnt
-        case "mdis": self = .mdis
-        case "mtkt": self = .mtkt
-        default: return nil
+        guard let kind = Self.allCases.first(where: { $0.fixtureName == fixtureName }) else { return nil }
+        self = kind
+    }
+
+    /// The spec section that defines it.
+    public var specSection: String {
+        switch self {
+        case .baseline: "§5.1"
+        case .mdis: "§5.2"
+        case .mtkt: "§5.3"
+        case .sourceOnly, .minEnt: "§5.4"
         }
     }
 
@@ -43,7 +47,21 @@ public enum TrainingFrameworkKind: String, Sendable, CaseIterable, CustomStringC
     public var usesMTKTModel: Bool { self == .mtkt }
 
     /// The upstream model name it runs on (TRAIN.MODEL).
-    public var modelName: String { usesMTKTModel ? "DeepLabv2MTKT" : "DeepLabv2" }
+    public var modelName: String { usesMTKTModel ? DeepLabV2MTKT.upstreamName : DeepLabV2.upstreamName }
+
+    /// Whether it reads target batches (SourceOnly does not: it hosts no target, so it loads no
+    /// target list and runs on one rank only).
+    public var readsTargetData: Bool { self != .sourceOnly }
+
+    /// The fewest targets it trains with: MDis and MTKT need T > 1 (upstream asserts it),
+    /// Baseline and MinEnt one; SourceOnly none (its target batches are not read).
+    public var minimumTargetCount: Int {
+        switch self {
+        case .sourceOnly: 0
+        case .baseline, .minEnt: 1
+        case .mdis, .mtkt: 2
+        }
+    }
 
     /// The discriminators it trains with T targets, in upstream's creation order.
     ///
@@ -70,6 +88,12 @@ public enum TrainingFrameworkKind: String, Sendable, CaseIterable, CustomStringC
         }
     }
 
+    /// How many Adam steps each discriminator takes per iteration: T for the Baseline (its shared
+    /// pair is stepped once per target, spec §4.6, §5.1), one otherwise.
+    public func discriminatorStepsPerIteration(targetCount t: Int) -> Int {
+        self == .baseline ? t : 1
+    }
+
     /// The reported losses in upstream's print order (spec §5.5; ADVENT's `train_minent` for
     /// MinEnt).
     public var lossNames: [String] {
@@ -87,23 +111,17 @@ public enum TrainingFrameworkKind: String, Sendable, CaseIterable, CustomStringC
         }
     }
 
-    /// Checks the number of targets: MDis and MTKT need T > 1 (upstream asserts it), Baseline
-    /// and MinEnt at least one; SourceOnly takes any (its target batches are not read).
+    /// Checks the number of targets against `minimumTargetCount`.
     ///
     /// - Throws: `TrainingError.unsupportedTargetCount`.
     public func validate(targetCount t: Int) throws(TrainingError) {
-        switch self {
-        case .sourceOnly:
-            guard t >= 0 else { throw .unsupportedTargetCount(framework: rawValue, targets: t, reason: "negative") }
-        case .baseline, .minEnt:
-            guard t >= 1 else {
-                throw .unsupportedTargetCount(framework: rawValue, targets: t, reason: "needs at least one target")
+        guard t >= minimumTargetCount else {
+            let reason = switch minimumTargetCount {
+            case 0: "negative"
+            case 1: "needs at least one target"
+            default: "needs at least two targets (upstream asserts T > 1)"
             }
-        case .mdis, .mtkt:
-            guard t >= 2 else {
-                throw .unsupportedTargetCount(framework: rawValue, targets: t,
-                                              reason: "needs at least two targets (upstream asserts T > 1)")
-            }
+            throw .unsupportedTargetCount(framework: rawValue, targets: t, reason: reason)
         }
     }
 

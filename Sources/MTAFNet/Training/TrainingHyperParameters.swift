@@ -2,7 +2,8 @@
 // learning rates and their schedule, SGD settings, the MTKT warm-up, the number of targets T
 // and classes C. Filled from the YAML config (`init(config:)`) or a fixture sidecar.
 
-/// Hyper-parameters of the training frameworks; defaults are MTAF's (spec §6.2).
+/// Hyper-parameters of the training frameworks; defaults are MTAF's, read from `MTAFConfig()`
+/// (spec §6.2).
 ///
 /// Scalars are Doubles like upstream's Python floats; the losses and optimizers round them to
 /// Float where PyTorch's float32 kernels take them. Spec §4.5, §4.6, §4.8, §5.
@@ -44,16 +45,22 @@ public struct TrainingHyperParameters: Sendable, Equatable {
     /// How the repeated backbone listing is stepped (SGD_REPEAT with `auto` resolved, spec §4.8).
     public var sgdRepetition: SGD.Repetition
 
-    /// MTAF's defaults (spec §6.2), with the given classes and targets.
-    public init(classes: Int = 7, targetCount: Int = 2, multiLevel: Bool = true,
-                learningRate: Double = 2.5e-4, learningRateD: Double = 1e-4,
-                momentum: Double = 0.9, weightDecay: Double = 5e-4, power: Double = 0.9,
-                maxIterations: Int = 250_000, teacherIterations: Int = 0,
-                lambdaSegMain: Double = 1.0, lambdaSegAux: Double = 0.1,
-                lambdaAdvMain: Double = 0.001, lambdaAdvAux: Double = 0.0002,
-                lambdaKLTarget: Double = 1.0,
-                lambdaEntMain: Double = 0.001, lambdaEntAux: Double = 0.0002,
-                sgdRepetition: SGD.Repetition = .repeated) {
+    /// MTAF's defaults: the values of a default configuration, `MTAFConfig()` (spec §6.2), whose
+    /// fields are the one place each default is written.
+    public static let mtafDefaults = TrainingHyperParameters(config: MTAFConfig())
+
+    /// The given values; each one left out is MTAF's default (`mtafDefaults`).
+    public init(classes: Int = mtafDefaults.classes, targetCount: Int = mtafDefaults.targetCount,
+                multiLevel: Bool = mtafDefaults.multiLevel,
+                learningRate: Double = mtafDefaults.learningRate, learningRateD: Double = mtafDefaults.learningRateD,
+                momentum: Double = mtafDefaults.momentum, weightDecay: Double = mtafDefaults.weightDecay,
+                power: Double = mtafDefaults.power, maxIterations: Int = mtafDefaults.maxIterations,
+                teacherIterations: Int = mtafDefaults.teacherIterations,
+                lambdaSegMain: Double = mtafDefaults.lambdaSegMain, lambdaSegAux: Double = mtafDefaults.lambdaSegAux,
+                lambdaAdvMain: Double = mtafDefaults.lambdaAdvMain, lambdaAdvAux: Double = mtafDefaults.lambdaAdvAux,
+                lambdaKLTarget: Double = mtafDefaults.lambdaKLTarget,
+                lambdaEntMain: Double = mtafDefaults.lambdaEntMain, lambdaEntAux: Double = mtafDefaults.lambdaEntAux,
+                sgdRepetition: SGD.Repetition = mtafDefaults.sgdRepetition) {
         self.classes = classes
         self.targetCount = targetCount
         self.multiLevel = multiLevel
@@ -74,6 +81,19 @@ public struct TrainingHyperParameters: Sendable, Equatable {
         self.sgdRepetition = sgdRepetition
     }
 
+    /// The real-valued hyper-parameters by their TRAIN key (spec §6.2).
+    static var realFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Double>)] {
+        [("LEARNING_RATE", \.learningRate), ("LEARNING_RATE_D", \.learningRateD), ("MOMENTUM", \.momentum),
+         ("WEIGHT_DECAY", \.weightDecay), ("POWER", \.power), ("LAMBDA_SEG_MAIN", \.lambdaSegMain),
+         ("LAMBDA_SEG_AUX", \.lambdaSegAux), ("LAMBDA_ADV_MAIN", \.lambdaAdvMain), ("LAMBDA_ADV_AUX", \.lambdaAdvAux),
+         ("LAMBDA_KL_TARGET", \.lambdaKLTarget), ("LAMBDA_ENT_MAIN", \.lambdaEntMain), ("LAMBDA_ENT_AUX", \.lambdaEntAux)]
+    }
+
+    /// The integer hyper-parameters by their TRAIN key (spec §6.2).
+    static var integerFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Int>)] {
+        [("MAX_ITERS", \.maxIterations), ("TEACHER_ITERS", \.teacherIterations)]
+    }
+
     /// Checks the ranges the schedule and the frameworks rely on.
     ///
     /// - Throws: `TrainingError.invalidHyperParameter` naming the first bad value.
@@ -85,15 +105,8 @@ public struct TrainingHyperParameters: Sendable, Equatable {
         guard targetCount >= 0 else { throw bad("TARGETS", targetCount, "negative count") }
         guard maxIterations > 0 else { throw bad("MAX_ITERS", maxIterations, "must be positive") }
         guard teacherIterations >= 0 else { throw bad("TEACHER_ITERS", teacherIterations, "must be ≥ 0") }
-        let finite: [(String, Double)] = [
-            ("LEARNING_RATE", learningRate), ("LEARNING_RATE_D", learningRateD), ("MOMENTUM", momentum),
-            ("WEIGHT_DECAY", weightDecay), ("POWER", power), ("LAMBDA_SEG_MAIN", lambdaSegMain),
-            ("LAMBDA_SEG_AUX", lambdaSegAux), ("LAMBDA_ADV_MAIN", lambdaAdvMain),
-            ("LAMBDA_ADV_AUX", lambdaAdvAux), ("LAMBDA_KL_TARGET", lambdaKLTarget),
-            ("LAMBDA_ENT_MAIN", lambdaEntMain), ("LAMBDA_ENT_AUX", lambdaEntAux),
-        ]
-        for (name, value) in finite where !value.isFinite {
-            throw bad(name, value, "must be finite")
+        for (name, field) in Self.realFields where !self[keyPath: field].isFinite {
+            throw bad(name, self[keyPath: field], "must be finite")
         }
     }
 

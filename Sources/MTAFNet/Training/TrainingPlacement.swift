@@ -7,7 +7,7 @@ import Distributed
 
 /// One rank's share of the multi-target work, derived from a `TargetLayout` (architecture §3.2).
 ///
-/// Ownership: the segmenter (MTKT: the backbone and every head, see `TrainingSynchronization`)
+/// Ownership: the segmenter (MTKT: the backbone and every head, architecture §3.5)
 /// is shared by the world; the Baseline's discriminator pair is shared; MDis D_main,t/D_aux,t
 /// and D_tgt,t/D_tgt,aux,t (T > 2) are hosted by target t's group, the T = 2 pair D_tgt/D_tgt,aux
 /// by target 0's group; MTKT D_main,t/D_aux,t by target t's group.
@@ -19,41 +19,34 @@ import Distributed
 /// is computed by one of them with factor 1 and skipped by the others (`sourceScale`,
 /// `hostedSourceScale`), which is the same sum, exact in float32, and saves k − 1 backwards.
 public struct TrainingPlacement: Sendable, Equatable {
-    /// T.
-    public let targetCount: Int
-    /// N.
-    public let worldSize: Int
+    /// Which ranks host which targets (the same for every rank).
+    public let layout: TargetLayout
     /// This rank.
     public let rank: Int
-    /// `groups[t]`: the ranks hosting target t, ascending.
-    public let groups: [[Int]]
     /// How the ranks share the source batch.
     public let sourceMode: DistConfig.SourceMode
 
     /// A single process hosting every target.
     public static func local(targetCount: Int) -> TrainingPlacement {
-        TrainingPlacement(targetCount: targetCount, worldSize: 1, rank: 0,
-                          groups: Array(repeating: [0], count: targetCount), sourceMode: .replicate)
+        TrainingPlacement(layout: .singleRank(targets: targetCount), rank: 0, sourceMode: .replicate)
     }
 
     /// This rank's view of `layout`.
     public init(layout: TargetLayout, rank: Int, sourceMode: DistConfig.SourceMode) {
-        self.init(targetCount: layout.targetCount, worldSize: layout.worldSize, rank: rank, groups: layout.groups,
-                  sourceMode: sourceMode)
-    }
-
-    init(targetCount: Int, worldSize: Int, rank: Int, groups: [[Int]], sourceMode: DistConfig.SourceMode) {
-        self.targetCount = targetCount
-        self.worldSize = worldSize
+        self.layout = layout
         self.rank = rank
-        self.groups = groups
         self.sourceMode = sourceMode
     }
 
+    /// T.
+    public var targetCount: Int { layout.targetCount }
+    /// N.
+    public var worldSize: Int { layout.worldSize }
+    /// `groups[t]`: the ranks hosting target t, ascending.
+    public var groups: [[Int]] { layout.groups }
+
     /// The targets rank `r` hosts, ascending.
-    public func targets(hostedBy r: Int) -> [Int] {
-        (0..<targetCount).filter { groups[$0].contains(r) }
-    }
+    public func targets(hostedBy r: Int) -> [Int] { layout.targets(hostedBy: r) }
 
     /// The targets this rank hosts, ascending (all of them in one process).
     public var hostedTargets: [Int] { targets(hostedBy: rank) }
@@ -62,14 +55,14 @@ public struct TrainingPlacement: Sendable, Equatable {
     public func hosts(target t: Int) -> Bool { groups[t].contains(rank) }
 
     /// The first rank of target t's group (writes its counters, owns its exchange work).
-    public func leader(of t: Int) -> Int { groups[t][0] }
+    public func leader(of t: Int) -> Int { layout.leader(of: t) }
 
     /// This rank's index in target t's group (its share of t's list).
     public func member(of t: Int) -> Int? { groups[t].firstIndex(of: rank) }
 
     /// The number of target rounds of an iteration: most targets any rank hosts (MDis exchanges
     /// once per round).
-    public var rounds: Int { (0..<worldSize).map { targets(hostedBy: $0).count }.max() ?? 0 }
+    public var rounds: Int { layout.maxTargetsPerRank }
 
     /// 1/k_t: the factor of target t's terms (and of the source terms of what t's group hosts).
     public func targetScale(_ t: Int) -> Float { 1 / Float(groups[t].count) }

@@ -133,12 +133,6 @@ public final class TrainingState {
         return slot
     }
 
-    /// Every parameter store an optimizer steps: the segmenter's, then each discriminator's
-    /// (for gradient synchronization and checkpoints).
-    public var trainableStores: [(name: String, store: ParameterStore)] {
-        [("seg", segmenter.parameters)] + discriminators.map { ($0.key, $0.model.parameters) }
-    }
-
     /// Spec §5 step 1: zeroes every gradient (segmenter and discriminators), keeping the
     /// "received" flags like PyTorch 1.3.1's `zero_grad` (spec §4.6).
     public func zeroGradients() {

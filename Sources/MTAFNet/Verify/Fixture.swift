@@ -131,9 +131,6 @@ public struct Fixture {
 
     // MARK: Sidecar
 
-    /// All top-level sidecar keys, sorted.
-    public var sidecarKeys: [String] { sidecar.keys.sorted() }
-
     /// Whether the sidecar has the key (dotted paths reach into nested objects).
     public func has(_ key: String) -> Bool { lookup(key) != nil }
 
@@ -194,12 +191,6 @@ public struct Fixture {
     public func stringArray(_ key: String) throws -> [String] {
         guard let items = try require(key) as? [String] else { throw wrongType(key, "an array of strings") }
         return items
-    }
-
-    /// The keys of a nested object, sorted.
-    public func objectKeys(_ key: String) throws -> [String] {
-        guard let object = try require(key) as? [String: Any] else { throw wrongType(key, "an object") }
-        return object.keys.sorted()
     }
 
     // MARK: Private

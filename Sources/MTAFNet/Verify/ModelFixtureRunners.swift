@@ -126,7 +126,7 @@ enum ModelFixtureSupport {
 public enum DeepLabV2FixtureRunner: FixtureRunner {
     public static func handles(_ fixture: Fixture) -> Bool {
         // A training case names its model too; it belongs to TrainingFixtureRunner.
-        (try? fixture.string("model")) == "DeepLabv2" && !fixture.has("framework")
+        (try? fixture.string("model")) == DeepLabV2.upstreamName && !fixture.has("framework")
     }
 
     /// A chain of layers: bf16 deviations compound, no element bound (spec §4.13).
@@ -159,7 +159,7 @@ public enum DeepLabV2FixtureRunner: FixtureRunner {
 /// Spec §2.6 (upstream `ResNetMultiMTKT`).
 public enum DeepLabV2MTKTFixtureRunner: FixtureRunner {
     public static func handles(_ fixture: Fixture) -> Bool {
-        (try? fixture.string("model")) == "DeepLabv2MTKT" && !fixture.has("framework")
+        (try? fixture.string("model")) == DeepLabV2MTKT.upstreamName && !fixture.has("framework")
     }
 
     /// A chain of layers: bf16 deviations compound, no element bound (spec §4.13).

@@ -21,17 +21,17 @@ public enum TrainingFixtureRunner: FixtureRunner {
     /// A chain of layers: bf16 deviations compound, no element bound (spec §4.13).
     public static func bf16Bound(_ fixture: Fixture) throws -> BF16Bound { .compound }
 
-    /// Adam-ill-conditioned discriminator elements: where the reference gradient at the first
-    /// Adam step is within ~20·eps of zero (the reference first step is below 0.95 of the full
-    /// step lr × steps per iteration), Adam moves a parameter by lr·g/(|g| + eps), whose
-    /// derivative lr·eps/(|g| + eps)² turns float32 rounding of g (summation order: OpenBLAS's
-    /// thread count alone moves `train_mdis_T3`'s `d_target.2.0.weight[0, 6, 3, 0]` by 4.7× its
-    /// tolerance) into parameter errors thousands of times larger. Those elements (≈ 0.1 % of the
-    /// discriminator scalars, found from the case's own init and iteration-1 tensors) get
-    /// 0.1·LEARNING_RATE_D; every other element keeps the sidecar's tolerance.
+    /// Adam-ill-conditioned discriminator elements (`AdamConditioning`, spec §4.6), found from the
+    /// case's own init and iteration-1 tensors, get 0.1·LEARNING_RATE_D; every other element keeps
+    /// the sidecar's tolerance. They are ≈ 0.1 % of the discriminator scalars (OpenBLAS's thread
+    /// count alone moves `train_mdis_T3`'s `d_target.2.0.weight[0, 6, 3, 0]` by 4.7× its tolerance).
     public static func allowances(_ fixture: Fixture) throws -> [String: ElementAllowance] {
         let lr = Float(try fixture.double("hyper_parameters.LEARNING_RATE_D"))
-        let steps = Float(try fixture.string("framework") == "baseline" ? try fixture.int("num_targets") : 1)
+        let name = try fixture.string("framework")
+        guard let kind = TrainingFrameworkKind(fixtureName: name) else {
+            throw FixtureError.unsupported(file: fixture.path, reason: "unknown framework '\(name)'")
+        }
+        let steps = Float(kind.discriminatorStepsPerIteration(targetCount: try fixture.int("num_targets")))
         let iterations = try fixture.int("iterations")
         var result: [String: ElementAllowance] = [:]
         for disc in try fixture.stringArray("discriminators") {
@@ -42,8 +42,7 @@ public enum TrainingFixtureRunner: FixtureRunner {
                 let before = try fixture.tensor("init.\(parameter)").scalars
                 let after = try fixture.tensor(key).scalars
                 let indices = Set((0..<before.count).filter { i in
-                    let step = abs(after[i] - before[i])
-                    return step > 0 && step < 0.95 * steps * lr
+                    AdamConditioning.isIllConditioned(firstStep: abs(after[i] - before[i]), learningRate: lr, steps: steps)
                 })
                 guard !indices.isEmpty else { continue }
                 for k in 1...iterations {
@@ -112,7 +111,7 @@ public enum TrainingFixtureRunner: FixtureRunner {
         }
 
         let framework = try TrainingFrameworks.make(state)
-        let targets = kind == .sourceOnly ? 0 : hyperParameters.targetCount
+        let targets = kind.readsTargetData ? hyperParameters.targetCount : 0
         var out: [String: Tensor] = [:]
         for k in 1...iterations {
             let batch = try Self.batch(fixture, k, targets: targets, inputSize: inputSize)
@@ -140,39 +139,22 @@ public enum TrainingFixtureRunner: FixtureRunner {
     static func hyperParameters(_ fixture: Fixture) throws -> TrainingHyperParameters {
         var hp = TrainingHyperParameters(classes: try fixture.int("num_classes"),
                                          targetCount: try fixture.int("num_targets"))
-        func number(_ key: String, _ value: inout Double) throws {
-            if fixture.has("hyper_parameters.\(key)") { value = try fixture.double("hyper_parameters.\(key)") }
+        for (key, field) in TrainingHyperParameters.realFields where fixture.has("hyper_parameters.\(key)") {
+            hp[keyPath: field] = try fixture.double("hyper_parameters.\(key)")
         }
-        func integer(_ key: String, _ value: inout Int) throws {
-            if fixture.has("hyper_parameters.\(key)") { value = try fixture.int("hyper_parameters.\(key)") }
+        for (key, field) in TrainingHyperParameters.integerFields where fixture.has("hyper_parameters.\(key)") {
+            hp[keyPath: field] = try fixture.int("hyper_parameters.\(key)")
         }
-        try number("LEARNING_RATE", &hp.learningRate)
-        try number("LEARNING_RATE_D", &hp.learningRateD)
-        try number("MOMENTUM", &hp.momentum)
-        try number("WEIGHT_DECAY", &hp.weightDecay)
-        try number("POWER", &hp.power)
-        try integer("MAX_ITERS", &hp.maxIterations)
-        try integer("TEACHER_ITERS", &hp.teacherIterations)
-        try number("LAMBDA_SEG_MAIN", &hp.lambdaSegMain)
-        try number("LAMBDA_SEG_AUX", &hp.lambdaSegAux)
-        try number("LAMBDA_ADV_MAIN", &hp.lambdaAdvMain)
-        try number("LAMBDA_ADV_AUX", &hp.lambdaAdvAux)
-        try number("LAMBDA_KL_TARGET", &hp.lambdaKLTarget)
-        try number("LAMBDA_ENT_MAIN", &hp.lambdaEntMain)
-        try number("LAMBDA_ENT_AUX", &hp.lambdaEntAux)
         if fixture.has("hyper_parameters.MULTI_LEVEL") {
             hp.multiLevel = try fixture.bool("hyper_parameters.MULTI_LEVEL")
         }
         let amp = fixture.has("hyper_parameters.AMP") ? try fixture.bool("hyper_parameters.AMP") : false
-        let mode = fixture.has("hyper_parameters.SGD_REPEAT") ? try fixture.string("hyper_parameters.SGD_REPEAT") : "auto"
-        switch mode {
-        case "auto": hp.sgdRepetition = .auto(amp: amp)
-        case "repeated": hp.sgdRepetition = .repeated
-        case "single": hp.sgdRepetition = .single
-        default:
+        let name = fixture.has("hyper_parameters.SGD_REPEAT") ? try fixture.string("hyper_parameters.SGD_REPEAT") : "auto"
+        guard let mode = MTAFConfig.SGDRepeat(rawValue: name) else {
             throw FixtureError.wrongType(file: fixture.sidecarPath, key: "hyper_parameters.SGD_REPEAT",
                                          wanted: "auto, repeated or single")
         }
+        hp.sgdRepetition = mode.repetition(amp: amp)
         return hp
     }
 
@@ -196,20 +178,17 @@ public enum TrainingFixtureRunner: FixtureRunner {
         return TrainingBatch(sourceImages: source, sourceLabels: labels, targetImages: targetImages)
     }
 
-    /// Every entry of `stateDict` as `<prefix><key>` (num_batches_tracked as a scalar).
+    /// Every entry of `stateDict` as `<prefix><key>`, as a checkpoint holds it
+    /// (`ModelCheckpoint.tensors`; num_batches_tracked as a Float scalar).
     static func save(_ stateDict: StateDict, prefix: String, into out: inout [String: Tensor]) {
-        for entry in stateDict.entries {
-            switch entry.slot {
-            case let .floats(store, id):
-                let tensor = Tensor(shape: entry.shape)
-                store.withValues(id) { src in
-                    tensor.withUnsafeMutableBufferPointer { dst in
-                        for i in 0..<dst.count { dst[i] = src[i] }
-                    }
-                }
-                out[prefix + entry.key] = tensor
-            case let .counter(layer):
-                out[prefix + entry.key] = Tensor(shape: [], values: [Float(layer.numBatchesTracked)])
+        for (key, value) in ModelCheckpoint.tensors(of: stateDict) {
+            switch value {
+            case let .f32(tensor):
+                out[prefix + key] = tensor
+            case let .i64(_, values):
+                out[prefix + key] = Tensor(shape: [], values: [Float(values[0])])
+            case .i32, .u8:
+                preconditionFailure("a state dict holds Float32 tensors and int64 counters only")
             }
         }
     }
