@@ -21,6 +21,7 @@ the whole process (run one measurement per process). --json prints one JSON obje
 keys of mtaf-mpi's --json output.
 """
 import argparse
+import contextlib
 import json
 import resource
 import sys
@@ -469,25 +470,34 @@ def run_model(args, width, H, W):
     y = torch.randint(0, NUM_CLASSES, (1, H, W))
     interp = nn.Upsample(size=(H, W), mode="bilinear", align_corners=True)
     r = dict(model=model_name(width), size=f"{H}x{W}", threads=args.threads,
-             parameters=sum(p.numel() for p in m.parameters()))
-    name = f"{r['model']} at {r['size']}"
+             parameters=sum(p.numel() for p in m.parameters()), precision=args.autocast or "fp32")
+    name = f"{r['model']} at {r['size']}" + (f", autocast {args.autocast}" if args.autocast else "")
+
+    # --autocast bf16: the model's forward (and so its backward) under CPU autocast, as a user
+    # of torch.autocast("cpu", dtype=torch.bfloat16) would run it; losses and argmax outside.
+    def autocast():
+        if args.autocast:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     def forward():
         m.eval()
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             m(x)
 
     def step():
         m.train()
         m.zero_grad(set_to_none=False)
-        aux, main = m(x)
-        (loss_calc(interp(main), y) + 0.1 * loss_calc(interp(aux), y)).backward()
+        with autocast():
+            aux, main = m(x)
+        (loss_calc(interp(main.float()), y) + 0.1 * loss_calc(interp(aux.float()), y)).backward()
 
     def evaluate():
         m.eval()
         with torch.no_grad():
-            pred_main = m(x)[1]
-            output = interp(pred_main).cpu().data[0].numpy()
+            with autocast():
+                pred_main = m(x)[1]
+            output = interp(pred_main.float()).cpu().data[0].numpy()
             output = output.transpose(1, 2, 0)
             return np.argmax(output, axis=2)
 
@@ -565,6 +575,7 @@ def main():
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions after one warm-up (minimum reported)")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     ap.add_argument("--json", action="store_true", help="one JSON object per line")
+    ap.add_argument("--autocast", choices=["bf16"], help="model: run the model under torch.autocast('cpu', bfloat16)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     width = 64 if args.model == "r101" else 16
