@@ -293,8 +293,10 @@ public final class Trainer {
                 .map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }.joined(separator: ", ")
             log0("rank 0 communication: \(String(format: "%.2f", synchronization.time.total)) s of "
                  + "\(String(format: "%.2f", total)) s (\(String(format: "%.1f", 100 * synchronization.time.total / max(total, 1e-9))) %): \(parts); "
-                 + "gradient buckets started during the backward: \(synchronization.time.bucketsStartedEarly) of "
-                 + "\(synchronization.time.buckets)")
+                 + (config.dist.deterministic ? "gradients summed in canonical order after the backward (DIST.DETERMINISTIC)"
+                    : "gradient buckets started during the backward: \(synchronization.time.bucketsStartedEarly) of "
+                        + "\(synchronization.time.buckets)"))
+            for line in try synchronization.time.perRankReport(seconds: total, world: cluster.world) { log0(line) }
         }
         return TrainingSummary(firstIteration: first, endIteration: stoppedBy == nil ? end : state.iteration,
                                stoppedBy: stoppedBy,
