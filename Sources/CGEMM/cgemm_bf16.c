@@ -132,16 +132,7 @@ INLINE TGT16 void kernel_rows(const int R, const int H, long kp, const uint32_t 
                               const uint32_t *restrict b, float *restrict c, long ldc, float alpha,
                               float beta, __mmask16 m0, __mmask16 m1) {
     __m512 acc0[MR], acc1[MR];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < R; i++) {
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + 16 * H - 1), _MM_HINT_T0);
-    }
-#pragma clang loop unroll(full)
-    for (int i = 0; i < R; i++) {
-        acc0[i] = _mm512_setzero_ps();
-        acc1[i] = _mm512_setzero_ps();
-    }
+    tile_begin(R, H, c, ldc, acc0, acc1);
 #pragma clang loop unroll_count(4)
     for (long q = 0; q < kp; q++) {
         __m512bh b0 = (__m512bh)_mm512_load_si512(b);
@@ -155,25 +146,7 @@ INLINE TGT16 void kernel_rows(const int R, const int H, long kp, const uint32_t 
         a += MR;
         b += NR;
     }
-    __m512 va = _mm512_set1_ps(alpha);
-    if (beta == 0) {
-#pragma clang loop unroll(full)
-        for (int i = 0; i < R; i++) {
-            _mm512_mask_storeu_ps(c + i * ldc, m0, _mm512_mul_ps(va, acc0[i]));
-            if (H == 2) _mm512_mask_storeu_ps(c + i * ldc + 16, m1, _mm512_mul_ps(va, acc1[i]));
-        }
-    } else {
-        __m512 vb = _mm512_set1_ps(beta);
-#pragma clang loop unroll(full)
-        for (int i = 0; i < R; i++) {
-            __m512 c0 = _mm512_maskz_loadu_ps(m0, c + i * ldc);
-            _mm512_mask_storeu_ps(c + i * ldc, m0, _mm512_fmadd_ps(va, acc0[i], _mm512_mul_ps(vb, c0)));
-            if (H == 2) {
-                __m512 c1 = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
-                _mm512_mask_storeu_ps(c + i * ldc + 16, m1, _mm512_fmadd_ps(va, acc1[i], _mm512_mul_ps(vb, c1)));
-            }
-        }
-    }
+    tile_store(R, H, c, ldc, alpha, beta, m0, m1, acc0, acc1);
 }
 
 #define KERNEL_CASE(R) \

@@ -50,6 +50,48 @@ INLINE TGT __mmask16 lane_mask(long count) {
     return (__mmask16)((1u << count) - 1);
 }
 
+/// A micro-kernel's start (both kernels): prefetches the R rows of its C tile (16·H columns)
+/// and zeroes their accumulators.
+INLINE TGT void tile_begin(const int R, const int H, const float *c, long ldc, __m512 *acc0, __m512 *acc1) {
+#ifndef CGEMM_NO_PREFETCH_C
+#pragma clang loop unroll(full)
+    for (int i = 0; i < R; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 16 * H - 1), _MM_HINT_T0);
+    }
+#endif
+#pragma clang loop unroll(full)
+    for (int i = 0; i < R; i++) {
+        acc0[i] = _mm512_setzero_ps();
+        acc1[i] = _mm512_setzero_ps();
+    }
+}
+
+/// A micro-kernel's end (both kernels): C[0..<R][columns m0, m1] = alpha · acc + beta · C, where
+/// beta 0 never reads C (it may hold garbage or NaN, as BLAS allows).
+INLINE TGT void tile_store(const int R, const int H, float *c, long ldc, float alpha, float beta, __mmask16 m0,
+                           __mmask16 m1, const __m512 *acc0, const __m512 *acc1) {
+    __m512 va = _mm512_set1_ps(alpha);
+    if (beta == 0) {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < R; i++) {
+            _mm512_mask_storeu_ps(c + i * ldc, m0, _mm512_mul_ps(va, acc0[i]));
+            if (H == 2) _mm512_mask_storeu_ps(c + i * ldc + 16, m1, _mm512_mul_ps(va, acc1[i]));
+        }
+    } else {
+        __m512 vb = _mm512_set1_ps(beta);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < R; i++) {
+            __m512 c0 = _mm512_maskz_loadu_ps(m0, c + i * ldc);
+            _mm512_mask_storeu_ps(c + i * ldc, m0, _mm512_fmadd_ps(va, acc0[i], _mm512_mul_ps(vb, c0)));
+            if (H == 2) {
+                __m512 c1 = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
+                _mm512_mask_storeu_ps(c + i * ldc + 16, m1, _mm512_fmadd_ps(va, acc1[i], _mm512_mul_ps(vb, c1)));
+            }
+        }
+    }
+}
+
 /// Transposes 16 rows of 16 floats in place: afterwards r[j] holds element j of every input row.
 INLINE TGT void transpose16(__m512 r[16]) {
     __m512 t[16];
