@@ -81,16 +81,17 @@ public struct TrainingHyperParameters: Sendable, Equatable {
         self.sgdRepetition = sgdRepetition
     }
 
-    /// The real-valued hyper-parameters by their TRAIN key (spec §6.2).
-    static var realFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Double>)] {
+    /// The real-valued hyper-parameters by their TRAIN key (spec §6.2); `package` for the
+    /// training fixture runner (MTAFVerify), which reads a case's hyper-parameters by these keys.
+    package static var realFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Double>)] {
         [("LEARNING_RATE", \.learningRate), ("LEARNING_RATE_D", \.learningRateD), ("MOMENTUM", \.momentum),
          ("WEIGHT_DECAY", \.weightDecay), ("POWER", \.power), ("LAMBDA_SEG_MAIN", \.lambdaSegMain),
          ("LAMBDA_SEG_AUX", \.lambdaSegAux), ("LAMBDA_ADV_MAIN", \.lambdaAdvMain), ("LAMBDA_ADV_AUX", \.lambdaAdvAux),
          ("LAMBDA_KL_TARGET", \.lambdaKLTarget), ("LAMBDA_ENT_MAIN", \.lambdaEntMain), ("LAMBDA_ENT_AUX", \.lambdaEntAux)]
     }
 
-    /// The integer hyper-parameters by their TRAIN key (spec §6.2).
-    static var integerFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Int>)] {
+    /// The integer hyper-parameters by their TRAIN key (spec §6.2; `package` like `realFields`).
+    package static var integerFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Int>)] {
         [("MAX_ITERS", \.maxIterations), ("TEACHER_ITERS", \.teacherIterations)]
     }
 

@@ -2,6 +2,8 @@
 // frameworks, data) runs reference fixtures through our code. Runners are listed in
 // `FixtureRunners.all`; `verify(_:runners:)` picks the one that handles a case.
 
+import MTAFNet
+
 /// Runs one kind of reference fixture through our code.
 ///
 /// A conforming type is usually a case-less enum, listed in `FixtureRunners.all`.

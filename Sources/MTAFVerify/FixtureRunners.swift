@@ -1,3 +1,5 @@
+import MTAFNet
+
 /// Every fixture runner of the project; each area adds its runner here with a one-line edit.
 public enum FixtureRunners {
     /// The runners `verify(_:runners:)` uses by default, in no particular order (at most one may
