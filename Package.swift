@@ -36,12 +36,15 @@ let package = Package(
         .target(name: "CollectiveChecks", dependencies: ["Distributed"]),
         .target(name: "MTAFNet", dependencies: ["Distributed", "CBLAS", "CGEMM", "CPNG", "CJPEG", "Yams"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // The fixture runners behind `mtaf-mpi verify` (and the fixture tests): a test harness, so
+        // not part of the library a trainer links.
+        .target(name: "MTAFVerify", dependencies: ["MTAFNet"]),
         .executableTarget(name: "mtaf-mpi", dependencies: [
-            "MTAFNet", "Distributed", "CollectiveChecks",
+            "MTAFNet", "MTAFVerify", "Distributed", "CollectiveChecks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "CollectiveChecks"]),
-        .testTarget(name: "MTAFNetTests", dependencies: ["MTAFNet"],
+        .testTarget(name: "MTAFNetTests", dependencies: ["MTAFNet", "MTAFVerify"],
                     resources: [.copy("Fixtures")]),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Distributed
 import Foundation
 import MTAFNet
+import MTAFVerify
 
 extension MTAFMPI {
     /// `mtaf-mpi verify`: runs reference fixtures through our code, one OK/FAIL line per tensor.

@@ -6,6 +6,7 @@
 
 import XCTest
 @testable import MTAFNet
+import MTAFVerify
 
 final class BF16GEMMTests: XCTestCase {
     typealias Case = GEMMTests.Case

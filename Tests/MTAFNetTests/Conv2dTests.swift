@@ -2,6 +2,7 @@
 
 import XCTest
 @testable import MTAFNet
+import MTAFVerify
 
 final class Conv2dTests: XCTestCase {
     // MARK: Fixtures (PyTorch reference)

@@ -4,6 +4,7 @@
 import Foundation
 import XCTest
 @testable import MTAFNet
+import MTAFVerify
 
 /// The test bundle's copy of the reference fixtures.
 var fixturesDirectory: URL {

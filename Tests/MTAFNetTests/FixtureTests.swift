@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MTAFNet
+import MTAFVerify
 
 /// Writes throw-away fixture cases (NAME.safetensors + NAME.json) into a temporary folder.
 final class TemporaryFixtures {

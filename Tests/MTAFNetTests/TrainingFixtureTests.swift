@@ -6,6 +6,7 @@
 import Distributed
 import XCTest
 @testable import MTAFNet
+@testable import MTAFVerify
 
 final class TrainingFixtureTests: XCTestCase {
     // MARK: The reference cases (acceptance)

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MTAFNet
+import MTAFVerify
 
 /// A test-only runner for cases with op "test_negate": returns −input as `expected.output`,
 /// plus `perturb` (sidecar: [flat index, amount]) added to one element, and NaN where `nan_at`

@@ -65,3 +65,15 @@ public struct MTAFConfig: Equatable, Sendable {
     /// T, the number of target domains.
     public var targetCount: Int { targets.count }
 }
+
+// MTAFConfig.framework: TRAIN.MT_FRAMEWORK as the framework it names (spec §5, §10).
+
+extension MTAFConfig {
+    /// TRAIN.MT_FRAMEWORK as a `TrainingFrameworkKind` (valid after `finalize`).
+    public var framework: TrainingFrameworkKind {
+        guard let framework = TrainingFrameworkKind(rawValue: train.mtFramework) else {
+            preconditionFailure("TRAIN.MT_FRAMEWORK '\(train.mtFramework)' was not validated")
+        }
+        return framework
+    }
+}

@@ -1,7 +1,7 @@
 // The segmenter a framework trains: DeepLab-v2 (Baseline, MDis, MinEnt, SourceOnly) or its MTKT
 // variant with 1 + T heads (MTKT). Sizes: K heads (1 for DeepLab-v2, 1 + T for MTKT), C classes.
 
-/// Either segmenter, with what the training state and the checkpoints need from both.
+/// Either segmenter, with what the training state, the checkpoints and evaluation need from both.
 /// Spec §2.5, §2.6, §2.9.
 public enum Segmenter {
     /// DeepLab-v2 (upstream `ResNetMulti`): one aux head (iff multi-level) and one main head.
@@ -78,6 +78,22 @@ public enum Segmenter {
         switch self {
         case let .deepLabV2(model): model.releaseActivations()
         case let .deepLabV2MTKT(model): model.releaseActivations()
+        }
+    }
+}
+
+extension Segmenter {
+    /// Main-level logits in eval mode (spec §8 steps 1–2): DeepLab-v2's layer6, or MTKT's student
+    /// head `main_classifier_list.0`; the aux level is never evaluated.
+    ///
+    /// - Parameter input: [N, 3, H, W].
+    /// - Returns: [N, C, h, w] logits at 1/8 resolution.
+    public func evaluationLogits(_ input: Tensor) -> Tensor {
+        switch self {
+        case let .deepLabV2(model):
+            return model.forward(input, training: false, retainForBackward: false).main
+        case let .deepLabV2MTKT(model):
+            return model.forward(input, training: false, heads: [0], retainForBackward: false).main[0]!
         }
     }
 }

@@ -81,16 +81,17 @@ public struct TrainingHyperParameters: Sendable, Equatable {
         self.sgdRepetition = sgdRepetition
     }
 
-    /// The real-valued hyper-parameters by their TRAIN key (spec §6.2).
-    static var realFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Double>)] {
+    /// The real-valued hyper-parameters by their TRAIN key (spec §6.2); `package` for the
+    /// training fixture runner (MTAFVerify), which reads a case's hyper-parameters by these keys.
+    package static var realFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Double>)] {
         [("LEARNING_RATE", \.learningRate), ("LEARNING_RATE_D", \.learningRateD), ("MOMENTUM", \.momentum),
          ("WEIGHT_DECAY", \.weightDecay), ("POWER", \.power), ("LAMBDA_SEG_MAIN", \.lambdaSegMain),
          ("LAMBDA_SEG_AUX", \.lambdaSegAux), ("LAMBDA_ADV_MAIN", \.lambdaAdvMain), ("LAMBDA_ADV_AUX", \.lambdaAdvAux),
          ("LAMBDA_KL_TARGET", \.lambdaKLTarget), ("LAMBDA_ENT_MAIN", \.lambdaEntMain), ("LAMBDA_ENT_AUX", \.lambdaEntAux)]
     }
 
-    /// The integer hyper-parameters by their TRAIN key (spec §6.2).
-    static var integerFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Int>)] {
+    /// The integer hyper-parameters by their TRAIN key (spec §6.2; `package` like `realFields`).
+    package static var integerFields: [(key: String, field: WritableKeyPath<TrainingHyperParameters, Int>)] {
         [("MAX_ITERS", \.maxIterations), ("TEACHER_ITERS", \.teacherIterations)]
     }
 
@@ -131,5 +132,27 @@ public struct TrainingHyperParameters: Sendable, Equatable {
     /// (upstream `adjust_learning_rate_discriminator`).
     public func discriminatorLearningRate(at iteration: Int) -> Double {
         discriminatorSchedule.learningRate(at: iteration)
+    }
+}
+
+// TrainingHyperParameters from a loaded MTAF config (spec §6.2; SGD_REPEAT spec §4.8).
+
+extension TrainingHyperParameters {
+    /// The hyper-parameters a finalized config names: NUM_CLASSES, len(TARGETS) and the
+    /// TRAIN.* values, with SGD_REPEAT's `auto` resolved from TRAIN.AMP (spec §4.8).
+    ///
+    /// - Parameter config: a config after `finalize` (validated).
+    public init(config: MTAFConfig) {
+        let train = config.train
+        self.init(classes: config.numClasses, targetCount: config.targetCount,
+                  multiLevel: train.multiLevel,
+                  learningRate: train.learningRate, learningRateD: train.learningRateD,
+                  momentum: train.momentum, weightDecay: train.weightDecay, power: train.power,
+                  maxIterations: train.maxIters, teacherIterations: train.teacherIters,
+                  lambdaSegMain: train.lambdaSegMain, lambdaSegAux: train.lambdaSegAux,
+                  lambdaAdvMain: train.lambdaAdvMain, lambdaAdvAux: train.lambdaAdvAux,
+                  lambdaKLTarget: train.lambdaKLTarget,
+                  lambdaEntMain: train.lambdaEntMain, lambdaEntAux: train.lambdaEntAux,
+                  sgdRepetition: config.sgdRepetition)
     }
 }

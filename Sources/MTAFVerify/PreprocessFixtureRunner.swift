@@ -3,6 +3,7 @@
 // H×W; each output size (H', W') of the sidecar's `sizes_hw` gives three expected tensors.
 
 import Foundation
+import MTAFNet
 
 /// Runs the PIL preprocessing case: for every (H', W') in `sizes_hw`, the bicubic-resized RGB
 /// image (`expected.<H'>x<W'>.image_rgb_resized_u8`, H'×W'×3), the preprocessed float image

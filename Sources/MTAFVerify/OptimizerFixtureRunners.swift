@@ -4,6 +4,8 @@
 // parameter `param<s>` at step i is `grad.step<i><s>` (absent: no gradient written that step),
 // and its result is `expected.param<s>` or, when that is absent, `expected<s>`.
 
+import MTAFNet
+
 /// The parameters of one optimizer case loaded into a `ParameterStore`.
 ///
 /// Each stored `param<s>` becomes a store parameter named after `<s>` without its leading dot

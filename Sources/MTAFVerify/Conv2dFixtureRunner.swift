@@ -4,6 +4,8 @@
 // tensors and the sidecar (in_channels, out_channels, kernel, stride, padding, dilation, bias),
 // where kernel, stride, padding and dilation may be an integer or an [h, w] pair.
 
+import MTAFNet
+
 /// The conv2d fixture runner: inputs `input` [N, Cin, H, W], `weight` [Cout, Cin, KH, KW],
 /// `bias` [Cout] (when the sidecar's `bias` is true) and `grad_out` [N, Cout, Ho, Wo]; outputs
 /// `expected.output`, `expected.grad_input`, `expected.grad_weight` and, with bias,

@@ -2,6 +2,8 @@
 // frameworks, data) runs reference fixtures through our code. Runners are listed in
 // `FixtureRunners.all`; `verify(_:runners:)` picks the one that handles a case.
 
+import MTAFNet
+
 /// Runs one kind of reference fixture through our code.
 ///
 /// A conforming type is usually a case-less enum, listed in `FixtureRunners.all`.
@@ -45,4 +47,22 @@ public struct ElementAllowance: Sendable {
 extension FixtureRunner {
     public static func allowances(_ fixture: Fixture) throws -> [String: ElementAllowance] { [:] }
     public static func bf16Bound(_ fixture: Fixture) throws -> BF16Bound { .unaffected }
+}
+
+/// Every fixture runner of the project; each area adds its runner here with a one-line edit.
+public enum FixtureRunners {
+    /// The runners `verify(_:runners:)` uses by default, in no particular order (at most one may
+    /// handle any case).
+    public static let all: [any FixtureRunner.Type] = [
+        Conv2dFixtureRunner.self,
+        ElementwiseFixtureRunner.self,
+        LossFixtureRunner.self,
+        SGDFixtureRunner.self,
+        AdamFixtureRunner.self,
+        DeepLabV2FixtureRunner.self,
+        DeepLabV2MTKTFixtureRunner.self,
+        FCDiscriminatorFixtureRunner.self,
+        PreprocessFixtureRunner.self,
+        TrainingFixtureRunner.self,
+    ]
 }

@@ -1,3 +1,5 @@
+import MTAFNet
+
 /// Why a fixture could not be loaded or read; every case names the file and the key at fault.
 public enum FixtureError: Error, CustomStringConvertible {
     /// The sidecar JSON could not be read or is not a JSON object.

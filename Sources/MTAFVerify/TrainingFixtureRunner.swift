@@ -8,6 +8,8 @@
 // `batch<k>.target<t>.image`; results `expected.iter<k>.loss.<name>`,
 // `expected.iter<k>.seg.<key>` (parameters and BN statistics), `expected.iter<k>.<disc>.<key>`.
 
+import MTAFNet
+
 /// Runs `iterations` iterations of a framework of spec §5 from the case's initial weights and
 /// returns every loss, segmenter tensor and discriminator tensor after each iteration.
 /// Spec §5 (upstream `train_advent`, `train_advent_mdis`, `train_advent_mtkt`, ADVENT's

@@ -1,6 +1,8 @@
 // verify: run a fixture through the runner that handles it and compare every expected.* tensor
 // with the sidecar's per-tensor tolerance (Tests/MTAFNetTests/Fixtures/README.md, "Conventions").
 
+import MTAFNet
+
 /// Runs a case through the one runner that handles it and compares every expected tensor.
 /// Under bf16 convolutions (`ConvolutionPrecision.current`) each tolerance grows by the runner's
 /// `bf16Bound`, or the comparison is informational where the runner derives none.

@@ -1,6 +1,8 @@
 // BF16Bound: how far a reference case's expected tensors may move from the FP32 reference when its
 // convolutions run with bfloat16 operands (`verify --precision bf16`; the derivation is spec §4.13).
 
+import MTAFNet
+
 /// What `verify` allows an expected tensor under bf16 convolutions, per runner.
 public enum BF16Bound: Sendable {
     /// The case has no convolution: the sidecar's FP32 tolerance applies unchanged.

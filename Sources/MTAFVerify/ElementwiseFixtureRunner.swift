@@ -3,6 +3,8 @@
 // the ops of `Ops/`. Sizes come from the stored tensors ([N, C, H, W]); hyper-parameters from
 // the sidecar.
 
+import MTAFNet
+
 /// Runs the sidecar ops batchnorm2d, relu, leaky_relu, maxpool2d, bilinear_align_corners,
 /// softmax_channels and self_information_of_softmax: forward, then the data gradient of
 /// `grad_out`.

@@ -6,6 +6,8 @@
 // DeepLab loss: CE(up(main)) + 0.1·CE(up(aux)), up = bilinear (align_corners) to `upsample_to`,
 // summed over the heads for MTKT.
 
+import MTAFNet
+
 /// Shared steps of the model runners.
 enum ModelFixtureSupport {
     /// Copies `<prefix><key>` (default `param.<key>`) into every float entry of the state dict;

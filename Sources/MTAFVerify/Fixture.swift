@@ -2,6 +2,7 @@
 // NAME.json sidecar (hyper-parameters and per-tensor tolerances). Format: fixtures/README.md.
 
 import Foundation
+import MTAFNet
 
 /// One reference case: its tensors and its sidecar.
 ///

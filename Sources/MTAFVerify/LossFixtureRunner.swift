@@ -2,6 +2,8 @@
 // `loss_kl_teacher`, `loss_entropy`) through `Losses/`. Sizes come from the stored tensors;
 // the BCE label from the sidecar.
 
+import MTAFNet
+
 /// Runs the sidecar losses cross_entropy_2d, bce_with_logits, kl_teacher and entropy: the loss
 /// (as a [1] tensor, `expected.loss`) and its gradient w.r.t. the input logits
 /// (`expected.grad_input`, or `expected.grad_student` for the KL loss).
