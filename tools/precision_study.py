@@ -42,16 +42,6 @@ def curves(root, framework, seeds):
     return losses, tune
 
 
-def moving_average(values, window=25):
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
-
-
 def main():
     fp32_root, bf16_root, framework = sys.argv[1:4]
     fp32, bf16 = scores(fp32_root, framework), scores(bf16_root, framework)
@@ -75,9 +65,8 @@ def main():
     print(f"\nmean difference {mean:+.2f} points, 95 % CI [{mean - half:+.2f}, {mean + half:+.2f}] "
           f"(t({n - 1}) = {T95[n - 1]}); within ±1.5 points: {'yes' if -1.5 <= mean - half and mean + half <= 1.5 else 'no'}")
     if len(sys.argv) > 4:
-        import matplotlib
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from plot_curves import moving_average  # sets matplotlib's Agg backend
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
         for label, root, color in (("FP32", fp32_root, "tab:blue"), ("bf16", bf16_root, "tab:red")):
             losses, tune = curves(root, framework, seeds)

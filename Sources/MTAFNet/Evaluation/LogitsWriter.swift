@@ -51,12 +51,7 @@ public struct LogitsWriter: Sendable {
     @discardableResult
     public func write(_ sample: SegmentationSample, mainLogits: [Tensor]) throws -> String {
         let path = directory + "/" + Self.relativePath(ofEntry: sample.name)
-        do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-        } catch {
-            throw DataError.cannotWrite(path: path, reason: error.localizedDescription)
-        }
+        try createParentDirectory(of: path)
         try SafeTensors.write(["logits": .f32(combined(mainLogits))], metadata: ["entry": sample.name], to: path)
         return path
     }

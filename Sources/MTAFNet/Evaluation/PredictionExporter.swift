@@ -80,12 +80,7 @@ public struct PredictionExporter: Sendable {
             for (i, trainID) in classes.values.enumerated() { pixels[i] = UInt8(table[Int(trainID)]) }
         }
         let path = directory + "/" + Self.relativePath(ofEntry: sample.name)
-        do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-        } catch {
-            throw DataError.cannotWrite(path: path, reason: error.localizedDescription)
-        }
+        try createParentDirectory(of: path)
         try PNG.write(PixelImage(width: classes.width, height: classes.height, channels: 1, pixels: pixels),
                       toPath: path, compressionLevel: compressionLevel)
         return path

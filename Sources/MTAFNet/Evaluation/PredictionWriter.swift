@@ -33,15 +33,27 @@ public struct PredictionWriter: Sendable {
     ///   - name: The sample's list entry.
     ///   - classes: Its H×W prediction.
     /// - Returns: The two paths (color, gray).
-    /// - Throws: `DataError.png` naming the file, or a folder-creation error.
+    /// - Throws: `DataError.png` naming the file, or `DataError.cannotWrite` for its folder.
     @discardableResult
     public func write(name: String, classes: LabelImage) throws -> (color: String, gray: String) {
         let base = directory + "/" + Self.stem(ofEntry: name)
-        try FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try createParentDirectory(of: base)
         let color = base + "_color.png", gray = base + "_pred.png"
         try PNG.write(Colorize.colors(classes, classCount: classCount), toPath: color, compressionLevel: compressionLevel)
         try PNG.write(Colorize.gray(classes), toPath: gray, compressionLevel: compressionLevel)
         return (color, gray)
+    }
+}
+
+/// Creates the folder that will hold `path`, with its parents (the prediction, export and logits
+/// writers).
+///
+/// - Throws: `DataError.cannotWrite` naming the file.
+func createParentDirectory(of path: String) throws(DataError) {
+    do {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+    } catch {
+        throw DataError.cannotWrite(path: path, reason: error.localizedDescription)
     }
 }
