@@ -33,7 +33,7 @@ public final class ParameterStore {
     private let values = AlignedFloatBuffer()
     /// Grown to the values' length on first use (`allGradients`): a model that only runs
     /// forwards (evaluation) never holds a gradient buffer.
-    private let gradients = AlignedFloatBuffer()
+    private var gradients = AlignedFloatBuffer()
 
     /// The gradient buffer at its full length (zero where nothing was written yet).
     private var allGradients: AlignedFloatBuffer {
@@ -127,6 +127,15 @@ public final class ParameterStore {
     /// Marks `id` as having received a gradient (e.g. after an allreduce wrote the flat buffer).
     public func markGradientReceived(_ id: ParameterID) {
         received[id.index] = true
+    }
+
+    /// Exchanges the gradient buffer with `other` (grown to the store's length first), keeping
+    /// the received flags: a canonical sum takes a contribution out of the store without copying
+    /// it (architecture §3.12). Pointers into either buffer must not outlive the call.
+    func exchangeGradients(with other: inout AlignedFloatBuffer) {
+        other.grow(to: values.count)
+        swap(&gradients, &other)
+        gradients.grow(to: values.count)
     }
 
     /// Zeroes every gradient and keeps the received flags (PyTorch 1.3.1 `zero_grad`). Spec §5

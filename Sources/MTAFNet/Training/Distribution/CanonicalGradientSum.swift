@@ -20,8 +20,10 @@ final class CanonicalGradientSum {
     private var held: [(order: Int, buffer: AlignedFloatBuffer)] = []
     /// Buffers of earlier iterations, reused.
     private var spare: [AlignedFloatBuffer] = []
-    /// One process: the running sum and the order of the last contribution folded into it.
+    /// One process: the running sum (the first contribution's buffer, swapped out of the store),
+    /// the zeroed buffer the store gets in exchange, and the order of the last contribution.
     private var running: AlignedFloatBuffer?
+    private var zeroed = AlignedFloatBuffer()
     private var lastOrder: Int?
 
     /// - Parameters:
@@ -40,30 +42,37 @@ final class CanonicalGradientSum {
     ///   - backward: writes into a zeroed gradient buffer.
     func record<R>(order: Int, _ backward: () throws -> R) rethrows -> R {
         let result = try backward()
-        store.withFlatGradients { gradient in
-            if communicator.size == 1 {
-                fold(gradient, order: order)
-            } else {
+        if communicator.size == 1 {
+            fold(order: order)
+        } else {
+            store.withFlatGradients { gradient in
                 let buffer = spare.popLast() ?? AlignedFloatBuffer()
                 buffer.grow(to: gradient.count)
                 buffer.withMutableBuffer { copy(gradient, into: $0) }
                 held.append((order, buffer))
+                zero(gradient)
             }
-            zero(gradient)
         }
         return result
     }
 
-    /// One process: adds the contribution to the running sum (the first one is copied).
-    private func fold(_ gradient: UnsafeMutableBufferPointer<Float>, order: Int) {
+    /// One process: the first contribution's buffer becomes the running sum (swapped for a
+    /// zeroed one, no copy); each later one is added to it and zeroed in the store.
+    private func fold(order: Int) {
         precondition(lastOrder.map { $0 < order } ?? true,
                      "CanonicalGradientSum: contribution \(order) after \(lastOrder!) (passes out of order)")
-        let sum = running ?? AlignedFloatBuffer()
-        sum.grow(to: gradient.count)
-        sum.withMutableBuffer { target in
-            if lastOrder == nil { copy(gradient, into: target) } else { add(gradient, into: target) }
+        if lastOrder == nil {
+            store.exchangeGradients(with: &zeroed)
+            running = zeroed
+            zeroed = AlignedFloatBuffer()
+        } else {
+            running!.withMutableBuffer { sum in
+                store.withFlatGradients { gradient in
+                    add(gradient, into: sum)
+                    zero(gradient)
+                }
+            }
         }
-        running = sum
         lastOrder = order
     }
 
@@ -77,8 +86,11 @@ final class CanonicalGradientSum {
             lastOrder = nil
         }
         if communicator.size == 1 {
-            guard lastOrder != nil, let running else { return }
-            running.withMutableBuffer { sum in store.withFlatGradients { copy(sum, into: $0) } }
+            // The sum goes back into the store; the store's zeroed buffer is kept for next time.
+            guard lastOrder != nil, var sum = running else { return }
+            store.exchangeGradients(with: &sum)
+            zeroed = sum
+            running = nil
             return
         }
         let n = communicator.size, me = communicator.rank
