@@ -16,6 +16,20 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(Tensor(shape: [0, 5]).count, 0)
     }
 
+    /// A large fresh tensor (zeroed on several threads, in 1 MiB chunks) is zero everywhere, also
+    /// where the allocator hands back the memory of a tensor just freed, and at the odd tail.
+    func testLargeFreshTensorsAreZero() {
+        let saved = blasThreads
+        defer { setBLASThreads(saved) }
+        for threads in [1, 2, 3] {
+            setBLASThreads(threads)
+            let shape = [3, (1 << 20) + 5]
+            do { _ = Tensor(shape: shape, repeating: 7) }
+            let fresh = Tensor(shape: shape)
+            XCTAssertTrue(fresh.scalars.allSatisfy { $0 == 0 }, "\(threads) threads")
+        }
+    }
+
     func testStorageIs64ByteAligned() {
         for count in [0, 1, 3, 17, 1000, 4097] {
             let t = Tensor(shape: [count])
