@@ -53,7 +53,7 @@ final class AlignedFloatBuffer {
 
     /// Sets every scalar to 0.
     func zero() {
-        base.update(repeating: 0, count: count)
+        parallelZero(base, bytes: count * MemoryLayout<Float>.stride)
     }
 
     /// Sets `range` to 0.

@@ -9,6 +9,9 @@
 // the chunk sums are then added in chunk order. The threads only decide who computes which chunk.
 
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Work (floats touched) below which a loop stays on the calling thread: waking workers would
 /// cost more than it saves.
@@ -62,5 +65,19 @@ func parallelSum(chunks: Int, work: Int,
         var total = 0.0
         for i in 0..<chunks { total += partials[i] }
         return total
+    }
+}
+
+/// Bytes per chunk of `parallelZero` (1 MiB).
+private let zeroChunkBytes = 1 << 20
+
+/// Zeroes `bytes` bytes at `raw`, on every compute thread when there are many: the zeroing of new
+/// activations was the largest serial piece of the training step (architecture §5.2), and
+/// gradient buffers are zeroed every iteration.
+func parallelZero(_ raw: UnsafeMutableRawPointer, bytes: Int) {
+    let chunks = (bytes + zeroChunkBytes - 1) / zeroChunkBytes
+    parallelFor(chunks: chunks, work: bytes / MemoryLayout<Float>.stride) { run in
+        let start = run.lowerBound * zeroChunkBytes, end = min(bytes, run.upperBound * zeroChunkBytes)
+        memset(raw + start, 0, end - start)
     }
 }

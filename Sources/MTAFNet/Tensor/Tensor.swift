@@ -33,26 +33,13 @@ final class TensorStorage: @unchecked Sendable {
         let status = posix_memalign(&raw, TensorStorage.alignment, rounded)
         precondition(status == 0 && raw != nil,
                      "TensorStorage: posix_memalign of \(rounded) bytes failed (\(status))")
-        TensorStorage.zero(raw!, bytes: rounded)
+        parallelZero(raw!, bytes: rounded)
         self.base = raw!.bindMemory(to: Float.self, capacity: max(capacity, 1))
         self.capacity = capacity
     }
 
     deinit {
         free(base)
-    }
-
-    /// Bytes per chunk of the threaded zeroing (1 MiB).
-    private static let zeroChunk = 1 << 20
-
-    /// Zeroes a fresh buffer, on every compute thread when it is large: the zeroing of new
-    /// activations was the largest serial piece of the training step (architecture §5.2).
-    private static func zero(_ raw: UnsafeMutableRawPointer, bytes: Int) {
-        let chunks = (bytes + zeroChunk - 1) / zeroChunk
-        parallelFor(chunks: chunks, work: bytes / MemoryLayout<Float>.stride) { run in
-            let start = run.lowerBound * zeroChunk, end = min(bytes, run.upperBound * zeroChunk)
-            memset(raw + start, 0, end - start)
-        }
     }
 }
 

@@ -168,11 +168,8 @@ final class CanonicalGradientSum {
     }
 
     private func zero(_ buffer: UnsafeMutableBufferPointer<Float>) {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-        parallelFor(chunks: (buffer.count + Self.chunk - 1) / Self.chunk, work: buffer.count) { chunks in
-            let range = chunks.lowerBound * Self.chunk ..< min(chunks.upperBound * Self.chunk, buffer.count)
-            (base + range.lowerBound).update(repeating: 0, count: range.count)
-        }
+        guard let base = buffer.baseAddress else { return }
+        parallelZero(base, bytes: buffer.count * MemoryLayout<Float>.stride)
     }
 
     /// Scalars per chunk of the elementwise loops.
