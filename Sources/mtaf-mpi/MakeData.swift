@@ -10,8 +10,11 @@ extension MTAFMPI {
             commandName: "make-data",
             abstract: "Write the synthetic multi-domain benchmark in the folder layouts of GTA5, Cityscapes, Mapillary and IDD.")
 
-        @Option(help: "The output folder.")
-        var out: String = "data/synthetic"
+        @Option(help: "The output folder (default data/synthetic, or data/distinct with --benchmark distinct).")
+        var out: String?
+
+        @Option(help: "The domain shifts: standard (the original benchmark) or distinct (targets that differ from one another, docs/benchmark.md).")
+        var benchmark: SyntheticShifts = .standard
 
         @Option(help: "The seed; equal seeds give identical files.")
         var seed: UInt64 = 0
@@ -50,7 +53,9 @@ extension MTAFMPI {
 
         func run() throws {
             var options = SyntheticBenchmark.Options()
+            let out = out ?? (benchmark == .standard ? "data/synthetic" : "data/distinct")
             options.outputDirectory = out
+            options.shifts = benchmark
             options.seed = seed
             options.sourceImages = sourceImages
             options.targetTrainImages = targetTrainImages
@@ -60,12 +65,14 @@ extension MTAFMPI {
             let start = Date()
             let summary = try SyntheticBenchmark.generate(options)
             let seconds = Date().timeIntervalSince(start)
-            StandardOutput.line("Wrote the synthetic benchmark (seed \(seed), \(options.size) images, \(classes)-class scenes) to \(out):")
+            StandardOutput.line("Wrote the \(benchmark) synthetic benchmark (seed \(seed), \(options.size) images, \(classes)-class scenes) to \(out):")
             StandardOutput.line("\(summary)")
             StandardOutput.line(String(format: "Done in %.2f s.", seconds))
             if checkGap {
-                StandardOutput.line("\(SyntheticDomainGap.measure(seed: seed, imagesPerDomain: 40, size: options.size))")
+                StandardOutput.line("\(SyntheticDomainGap.measure(seed: seed, imagesPerDomain: 40, size: options.size, shifts: benchmark))")
             }
         }
     }
 }
+
+extension SyntheticShifts: ExpressibleByArgument {}

@@ -137,4 +137,65 @@ final class SyntheticBenchmarkTests: XCTestCase {
             XCTAssertGreaterThan(target.frequencyDistance, 0.03, "\(target.domain)\n\(gap)")
         }
     }
+
+    /// The standard shift set is the original benchmark: adding the distinct set changed none of
+    /// its draws (checksums of scenes as the generator drew them before the distinct set existed).
+    func testStandardScenesAreUnchanged() {
+        let size = ImageSize(width: 64, height: 32)
+        var checksums: [UInt32] = []
+        for domain in SyntheticDomain.allCases {
+            let scene = SyntheticBenchmark.scene(domain: domain, split: 0, index: 3, seed: 0, size: size)
+            checksums.append(CRC32C.checksum(scene.pixelImage.pixels + scene.elements))
+        }
+        XCTAssertEqual(checksums, Self.standardChecksums)
+    }
+
+    /// The distinct set (docs/benchmark.md): the source keeps its layout with larger things; only
+    /// vistas' camera moves (void corners); indian's roads are unpaved and unmarked; the targets
+    /// are far from one another by the colour proxy, indian farthest.
+    func testDistinctShifts() {
+        let size = ImageSize(width: 128, height: 64)
+        let person = SyntheticElement.person.rawValue, void = SyntheticElement.void.rawValue
+        var standardPeople = 0, distinctPeople = 0
+        var voidScenes: [SyntheticDomain: Int] = [:]
+        var markings = 0, indianRoad = 0
+        for index in 0..<12 {
+            let standard = SyntheticBenchmark.scene(domain: .game, split: 0, index: index, seed: 0, size: size)
+            let distinct = SyntheticBenchmark.scene(domain: .game, split: 0, index: index, seed: 0, size: size, shifts: .distinct)
+            standardPeople += standard.elements.filter { $0 == person }.count
+            distinctPeople += distinct.elements.filter { $0 == person }.count
+            for domain in SyntheticDomain.allCases {
+                let scene = SyntheticBenchmark.scene(domain: domain, split: 1, index: index, seed: 0, size: size, shifts: .distinct)
+                if scene.elements.contains(void) { voidScenes[domain, default: 0] += 1 }
+                if domain == .indian {
+                    markings += scene.elements.filter { $0 == SyntheticElement.laneMarking.rawValue }.count
+                    indianRoad += scene.elements.filter { $0 == SyntheticElement.road.rawValue }.count
+                }
+            }
+        }
+        XCTAssertGreaterThan(Double(distinctPeople), 1.5 * Double(standardPeople))
+        XCTAssertEqual(voidScenes[.game], nil)
+        XCTAssertEqual(voidScenes[.city], nil)
+        XCTAssertEqual(voidScenes[.indian], nil)
+        XCTAssertGreaterThan(voidScenes[.vistas] ?? 0, 3)
+        XCTAssertLessThan(Double(markings), 0.02 * Double(indianRoad))
+
+        let gap = SyntheticDomainGap.measure(seed: 0, imagesPerDomain: 6, size: size, shifts: .distinct)
+        for a in 0..<4 {
+            XCTAssertEqual(gap.pairColorDistance[a][a], 0)
+            for b in 0..<4 { XCTAssertEqual(gap.pairColorDistance[a][b], gap.pairColorDistance[b][a]) }
+        }
+        let (city, vistas, indian) = (1, 2, 3)
+        for other in [0, city, vistas] {
+            XCTAssertGreaterThan(gap.pairColorDistance[indian][other], gap.pairColorDistance[city][vistas], "\(gap)")
+        }
+        for target in [city, vistas, indian] {
+            // A target's own colour classifier beats the one fitted on any other target.
+            for other in [city, vistas, indian] where other != target {
+                XCTAssertGreaterThan(gap.pairTransferMIoU[target][target], gap.pairTransferMIoU[other][target], "\(gap)")
+            }
+        }
+    }
+
+    static let standardChecksums: [UInt32] = [989_461_676, 807_981_026, 1_944_154_160, 4_149_975_949]
 }

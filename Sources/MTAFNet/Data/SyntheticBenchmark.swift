@@ -33,6 +33,9 @@ public enum SyntheticBenchmark {
         /// bicycles and trams, so every Cityscapes class occurs). Labels are each dataset's raw
         /// ids either way; NUM_CLASSES picks the map that reads them.
         public var classes: Int = 7
+        /// The domain shifts: `standard` (the original benchmark) or `distinct` (targets that
+        /// differ from one another, docs/benchmark.md).
+        public var shifts: SyntheticShifts = .standard
 
         public init() {}
     }
@@ -132,11 +135,13 @@ public enum SyntheticBenchmark {
     ///   - seed: The benchmark seed.
     ///   - size: W×H.
     ///   - classes: 7 or 19 (`Options.classes`).
+    ///   - shifts: The shift set (`Options.shifts`).
     /// - Returns: The RGB image and the element map.
     static func scene(domain: SyntheticDomain, split: Int, index: Int, seed: UInt64, size: ImageSize,
-                      classes: Int = 7) -> SyntheticScene {
+                      classes: Int = 7, shifts: SyntheticShifts = .standard) -> SyntheticScene {
         var stream = RandomStream(seed: seed).split(index: domain.rawValue).split(index: split).split(index: index)
-        return SyntheticScene.render(domain: domain, size: size, stream: &stream, nineteenClasses: classes == 19)
+        return SyntheticScene.render(domain: domain, size: size, stream: &stream, nineteenClasses: classes == 19,
+                                     shifts: shifts)
     }
 
     // MARK: Private
@@ -189,7 +194,7 @@ public enum SyntheticBenchmark {
 
     static func write(_ job: Job, options: Options) throws {
         let scene = scene(domain: job.domain, split: job.split, index: job.index, seed: options.seed, size: options.size,
-                          classes: options.classes)
+                          classes: options.classes, shifts: options.shifts)
         let root = options.outputDirectory
         try PNG.write(scene.pixelImage, toPath: "\(root)/\(job.image)", compressionLevel: options.compressionLevel)
         for label in job.labels {

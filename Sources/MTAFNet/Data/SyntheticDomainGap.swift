@@ -3,7 +3,9 @@
 // "game" training scenes; its mIoU on each domain's validation scenes shows how much appearance
 // alone transfers, and re-running it after a per-channel mean/std alignment of each domain to the
 // source (an unsupervised correction) shows that part of the gap is recoverable. Class-frequency
-// distances show the layout shift.
+// distances show the layout shift. Pairwise matrices between all domains (class colour distance,
+// class-frequency distance, and the colour classifier fitted on one domain scored on another) show
+// how far the targets are from one another (docs/benchmark.md).
 
 import Foundation
 
@@ -28,6 +30,13 @@ public struct SyntheticDomainGap: Sendable, CustomStringConvertible {
 
     /// Source first, then the three targets.
     public let rows: [Row]
+    /// [a][b]: mean over classes of the distance between the class's mean colour in domain a and b.
+    public let pairColorDistance: [[Double]]
+    /// [a][b]: total-variation distance between the class frequencies of a and b.
+    public let pairFrequencyDistance: [[Double]]
+    /// [a][b]: mIoU (%) on b's validation scenes of the nearest-mean classifier fitted on a's
+    /// (the source's fitted on its training scenes, a target's on its tune scenes).
+    public let pairTransferMIoU: [[Double]]
 
     /// Measures the proxy on freshly drawn scenes (no files).
     ///
@@ -35,15 +44,18 @@ public struct SyntheticDomainGap: Sendable, CustomStringConvertible {
     ///   - seed: The benchmark seed.
     ///   - imagesPerDomain: Scenes per domain for fitting (source train) and for scoring (each validation split).
     ///   - size: W×H.
+    ///   - shifts: The shift set.
     /// Spec §9.
-    public static func measure(seed: UInt64, imagesPerDomain: Int, size: ImageSize) -> SyntheticDomainGap {
+    public static func measure(seed: UInt64, imagesPerDomain: Int, size: ImageSize,
+                               shifts: SyntheticShifts = .standard) -> SyntheticDomainGap {
         let classes = 7
         let maps = domainMaps()
         // Pixels (RGB) and train ids per domain and split.
         func pixels(_ domain: SyntheticDomain, split: Int) -> (rgb: [Float], labels: [Int32]) {
             var rgb: [Float] = [], labels: [Int32] = []
             for i in 0..<imagesPerDomain {
-                let scene = SyntheticBenchmark.scene(domain: domain, split: split, index: i, seed: seed, size: size)
+                let scene = SyntheticBenchmark.scene(domain: domain, split: split, index: i, seed: seed, size: size,
+                                                     shifts: shifts)
                 rgb += scene.pixelImage.pixels.map { Float($0) }
                 labels += Preprocess.trainIDs(scene.labels(elementID(domain)), map: maps[domain.rawValue]).values
             }
@@ -54,16 +66,19 @@ public struct SyntheticDomainGap: Sendable, CustomStringConvertible {
         let sourceStats = channelStats(source.rgb)
         let sourceFrequencies = frequencies(source.labels, classes: classes)
         var rows: [Row] = []
+        var validation: [(rgb: [Float], labels: [Int32])] = []
+        var fitted: [[[Double]?]] = []
         for domain in SyntheticDomain.allCases {
             let data = pixels(domain, split: 1)
+            validation.append(data)
+            if domain == .game {
+                fitted.append(sourceMeans)
+            } else {
+                let tune = pixels(domain, split: 2)
+                fitted.append(classMeans(tune.rgb, tune.labels, classes: classes))
+            }
             let freq = frequencies(data.labels, classes: classes)
             let means = classMeans(data.rgb, data.labels, classes: classes)
-            var colorDistance = 0.0, counted = 0
-            for c in 0..<classes where means[c] != nil && sourceMeans[c] != nil {
-                let a = means[c]!, b = sourceMeans[c]!
-                colorDistance += ((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2])).squareRoot()
-                counted += 1
-            }
             let stats = channelStats(data.rgb)
             var aligned = data.rgb
             for i in 0..<aligned.count {
@@ -73,11 +88,21 @@ public struct SyntheticDomainGap: Sendable, CustomStringConvertible {
             rows.append(Row(
                 domain: domain, classFrequencies: freq,
                 frequencyDistance: 0.5 * zip(freq, sourceFrequencies).reduce(0) { $0 + abs($1.0 - $1.1) },
-                meanColorDistance: counted > 0 ? colorDistance / Double(counted) : 0,
+                meanColorDistance: meanDistance(means, sourceMeans),
                 mIoU: nearestMeanMIoU(data.rgb, data.labels, means: sourceMeans, classes: classes),
                 alignedMIoU: nearestMeanMIoU(aligned, data.labels, means: sourceMeans, classes: classes)))
         }
-        return SyntheticDomainGap(rows: rows)
+        let domains = SyntheticDomain.allCases.indices
+        let validationMeans = validation.map { classMeans($0.rgb, $0.labels, classes: classes) }
+        return SyntheticDomainGap(
+            rows: rows,
+            pairColorDistance: domains.map { a in domains.map { b in meanDistance(validationMeans[a], validationMeans[b]) } },
+            pairFrequencyDistance: domains.map { a in domains.map { b in
+                0.5 * zip(rows[a].classFrequencies, rows[b].classFrequencies).reduce(0) { $0 + abs($1.0 - $1.1) }
+            } },
+            pairTransferMIoU: domains.map { a in domains.map { b in
+                nearestMeanMIoU(validation[b].rgb, validation[b].labels, means: fitted[a], classes: classes)
+            } })
     }
 
     public var description: String {
@@ -88,7 +113,29 @@ public struct SyntheticDomainGap: Sendable, CustomStringConvertible {
             lines.append("  " + name + String(format: " %5.1f  %7.1f  %13.3f  %17.1f",
                                               row.mIoU, row.alignedMIoU, row.frequencyDistance, row.meanColorDistance))
         }
+        func matrix(_ title: String, _ values: [[Double]], _ format: String) {
+            lines.append(title)
+            lines.append("           " + SyntheticDomain.allCases.map { String(repeating: " ", count: 8 - "\($0)".count) + "\($0)" }.joined())
+            for (a, row) in values.enumerated() {
+                lines.append("  " + "\(SyntheticDomain.allCases[a])".padding(toLength: 9, withPad: " ", startingAt: 0)
+                             + row.map { String(format: format, $0) }.joined())
+            }
+        }
+        matrix("Class colour distance between domains:", pairColorDistance, "%8.1f")
+        matrix("Class-frequency TV distance between domains:", pairFrequencyDistance, "%8.3f")
+        matrix("Colour classifier fitted on the row's domain, mIoU on the column's:", pairTransferMIoU, "%8.1f")
         return lines.joined(separator: "\n")
+    }
+
+    /// Mean over the classes present in both of the distance between their mean colours.
+    static func meanDistance(_ a: [[Double]?], _ b: [[Double]?]) -> Double {
+        var total = 0.0, counted = 0
+        for c in a.indices {
+            guard let x = a[c], let y = b[c] else { continue }
+            total += ((x[0] - y[0]) * (x[0] - y[0]) + (x[1] - y[1]) * (x[1] - y[1]) + (x[2] - y[2]) * (x[2] - y[2])).squareRoot()
+            counted += 1
+        }
+        return counted > 0 ? total / Double(counted) : 0
     }
 
     // MARK: Private

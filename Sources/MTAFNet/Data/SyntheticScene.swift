@@ -2,8 +2,8 @@
 // Sizes: W×H pixels; `elements` is H×W (SyntheticElement raw values), `rgb` H×W×3 bytes.
 // A seeded layout generator places ground (road, lane markings, curbs, sidewalks or shoulders),
 // buildings with walls and fences, trees, poles with signs and lights, vehicles, people and an
-// optional ego-vehicle hood in perspective; the domain's style then sets palette, texture, colour
-// cast, haze, blur and sensor noise.
+// optional ego-vehicle hood in perspective; the domain's style then sets palette, camera roll and
+// field of view, texture, colour cast, dusk, haze, blur and sensor noise.
 
 /// A rendered scene: its element map and its image.
 struct SyntheticScene {
@@ -22,13 +22,14 @@ struct SyntheticScene {
     ///   - stream: The scene's own random stream.
     ///   - nineteenClasses: Also draw a bicycle and a tram now and then, so that every one of the
     ///     19 Cityscapes classes occurs; false draws exactly the 7-class scenes.
-    /// Spec §9.
+    ///   - shifts: The shift set the domain's statistics come from.
+    /// Spec §9, docs/benchmark.md.
     static func render(domain: SyntheticDomain, size: ImageSize, stream: inout RandomStream,
-                       nineteenClasses: Bool = false) -> SyntheticScene {
+                       nineteenClasses: Bool = false, shifts: SyntheticShifts = .standard) -> SyntheticScene {
         var scene = SyntheticScene(width: size.width, height: size.height,
                                    elements: [UInt8](repeating: SyntheticElement.void.rawValue, count: size.pixelCount),
                                    color: [Float](repeating: 0, count: size.pixelCount * 3))
-        var painter = ScenePainter(style: domain.style, stream: stream, nineteenClasses: nineteenClasses)
+        var painter = ScenePainter(style: domain.style(shifts), stream: stream, nineteenClasses: nineteenClasses)
         painter.draw(&scene)
         stream = painter.stream
         return scene
@@ -57,6 +58,8 @@ private struct ScenePainter {
     var stream: RandomStream
     /// Whether to add the bicycles and trams of 19-class scenes.
     let nineteenClasses: Bool
+    /// Whether this image is a dusk one (`Style.duskProbability`).
+    var dusk = false
 
     init(style: SyntheticDomain.Style, stream: RandomStream, nineteenClasses: Bool) {
         self.style = style
@@ -110,12 +113,16 @@ private struct ScenePainter {
             dashPhase: uniform(0, 1), shoulder: .terrain)
         ground.shoulder = style.twoWheelerShare > 0.5 ? (chance(0.7) ? .dirt : .terrain) : (chance(0.5) ? .terrain : .sidewalk)
 
+        // Draws that the standard shift set does not make come only where a style asks for them,
+        // so its scenes stay exactly as they were.
+        if style.duskProbability > 0 { dusk = chance(style.duskProbability) }
         let palette = Palette(style: style, painter: &self)
         drawSky(&scene, ground: ground, palette: palette)
         drawBuildings(&scene, ground: ground, palette: palette)
         drawGround(&scene, ground: ground, palette: palette)
         drawObjects(&scene, ground: ground, palette: palette)
         if chance(style.egoHoodProbability) { drawEgoHood(&scene, palette: palette) }
+        if style.roll > 0 || style.zoom.0 < 1 { moveCamera(&scene) }
         finish(&scene, ground: ground)
     }
 
@@ -154,6 +161,25 @@ private struct ScenePainter {
             vehicles = [(180, 30, 30), (30, 60, 160), (225, 225, 225), (35, 35, 38), (150, 150, 160), (205, 180, 40),
                         (30, 120, 70)]
             clothes = [(40, 40, 60), (160, 30, 40), (30, 90, 150), (200, 180, 140), (80, 80, 80), (220, 120, 30)]
+            switch style.materials {
+            case .standard:
+                break
+            case .northern:
+                buildings = [(120, 125, 135), (150, 150, 155), (95, 100, 115), (170, 165, 160), (80, 85, 95)]
+                road = painter.jitter((66, 68, 76), 6)
+                sidewalk = painter.jitter((135, 135, 140), 8)
+                terrain = painter.jitter((80, 110, 60), 8)
+                vegetation = painter.jitter((38, 85, 45), 8)
+            case .unpaved:
+                buildings = [(225, 190, 150), (200, 110, 90), (235, 215, 170), (110, 170, 175), (210, 150, 180)]
+                road = painter.jitter((135, 118, 95), 12)
+                terrain = painter.jitter((150, 145, 90), 10)
+                vegetation = painter.jitter((105, 125, 60), 10)
+            }
+            if painter.dusk {
+                skyTop = painter.jitter((75, 65, 120), 12)
+                skyHorizon = painter.jitter((240, 145, 80), 12)
+            }
         }
     }
 
@@ -390,10 +416,10 @@ private struct ScenePainter {
         let h = Double(scene.height)
         let baseY = ground.row(depth: t, height: h), cx = ground.project(x, depth: t)
         let height = uniform(0.5, 0.75) * t * h
-        let width = max(1, 0.012 * t * h)
+        let width = max(1, 0.012 * t * h * style.thingScale)
         fill(&scene, cx - width / 2, baseY - height, cx + width / 2, baseY, .pole, palette.pole)
         let top = baseY - height
-        let sign = 0.07 * t * h
+        let sign = 0.07 * t * h * style.thingScale
         switch stream.nextInt(below: 3) {
         case 0:
             let color = pick([(235, 235, 235), (30, 80, 180), (200, 40, 40), (240, 200, 30)])
@@ -460,7 +486,7 @@ private struct ScenePainter {
     mutating func drawPerson(_ scene: inout SyntheticScene, ground: Ground, t: Double, x: Double, palette: Palette) {
         let h = Double(scene.height)
         let baseY = ground.row(depth: t, height: h), cx = ground.project(x, depth: t)
-        let height = uniform(0.85, 1.15) * 0.32 * t * h
+        let height = uniform(0.85, 1.15) * 0.32 * t * h * style.thingScale
         let coat = pick(palette.clothes), legs = pick(palette.clothes)
         fill(&scene, cx - height * 0.1, baseY - height * 0.45, cx - height * 0.01, baseY, .person, legs)
         fill(&scene, cx + height * 0.01, baseY - height * 0.45, cx + height * 0.1, baseY, .person, legs)
@@ -474,6 +500,48 @@ private struct ScenePainter {
         ellipse(&scene, w / 2, h * 1.1, w * 0.45, h * 0.1, .egoVehicle, (60, 62, 70))
     }
 
+    // MARK: Camera
+
+    /// Rolls the camera by up to ±`style.roll` degrees and narrows its field of view to a random
+    /// window of `style.zoom` of the scene, resampled to the full size: colours bilinearly,
+    /// elements by nearest neighbour. Pixels that fall outside the drawn scene become void
+    /// (black, ignored by the losses and the evaluation).
+    mutating func moveCamera(_ scene: inout SyntheticScene) {
+        let w = Double(scene.width), h = Double(scene.height)
+        let angle = uniform(-style.roll, style.roll) * Double.pi / 180
+        let scale = uniform(style.zoom)
+        let centerX = w / 2 + uniform(-1, 1) * (1 - scale) * w / 2
+        let centerY = h / 2 + uniform(-1, 1) * (1 - scale) * h / 2
+        let (sine, cosine) = (sin(angle), cos(angle))
+        var elements = [UInt8](repeating: SyntheticElement.void.rawValue, count: scene.elements.count)
+        var color = [Float](repeating: 0, count: scene.color.count)
+        for y in 0..<scene.height {
+            for x in 0..<scene.width {
+                // Output pixel centre → scene coordinates: rotate about the image centre, scale,
+                // move to the window's centre.
+                let dx = Double(x) + 0.5 - w / 2, dy = Double(y) + 0.5 - h / 2
+                let sx = centerX + scale * (cosine * dx - sine * dy)
+                let sy = centerY + scale * (sine * dx + cosine * dy)
+                guard sx >= 0, sx < w, sy >= 0, sy < h else { continue }
+                let i = y * scene.width + x
+                elements[i] = scene.elements[Int(sy) * scene.width + Int(sx)]
+                // Bilinear between the four nearest pixel centres (edges clamped).
+                let fx = sx - 0.5, fy = sy - 0.5
+                let x0 = max(0, min(scene.width - 1, Int(fx.rounded(.down))))
+                let y0 = max(0, min(scene.height - 1, Int(fy.rounded(.down))))
+                let x1 = min(scene.width - 1, x0 + 1), y1 = min(scene.height - 1, y0 + 1)
+                let ax = Float(max(0, min(1, fx - Double(x0)))), ay = Float(max(0, min(1, fy - Double(y0))))
+                for c in 0..<3 {
+                    let top = scene.color[3 * (y0 * scene.width + x0) + c] * (1 - ax) + scene.color[3 * (y0 * scene.width + x1) + c] * ax
+                    let bottom = scene.color[3 * (y1 * scene.width + x0) + c] * (1 - ax) + scene.color[3 * (y1 * scene.width + x1) + c] * ax
+                    color[3 * i + c] = top * (1 - ay) + bottom * ay
+                }
+            }
+        }
+        scene.elements = elements
+        scene.color = color
+    }
+
     // MARK: Appearance
 
     /// Texture, shading, then the domain's colour transform, haze, blur and noise.
@@ -482,12 +550,13 @@ private struct ScenePainter {
         // Two octaves of value noise as texture.
         let fine = NoiseLattice(width: width, height: height, cell: 3, stream: &stream)
         let coarse = NoiseLattice(width: width, height: height, cell: 14, stream: &stream)
-        let brightness = uniform(style.brightness)
+        let brightness = uniform(style.brightness) * (dusk ? 0.6 : 1)
         let gamma = uniform(style.gamma)
         let gammaCurve: [Double]? = gamma == 1 ? nil : (0..<256).map { 255 * pow(Double($0) / 255, gamma) }
-        let gains = (style.cast.0 * (1 + uniform(-style.castJitter, style.castJitter)),
-                     style.cast.1 * (1 + uniform(-style.castJitter, style.castJitter)),
-                     style.cast.2 * (1 + uniform(-style.castJitter, style.castJitter)))
+        let duskLight = dusk ? (1.15, 0.95, 0.75) : (1.0, 1.0, 1.0)
+        let gains = (style.cast.0 * duskLight.0 * (1 + uniform(-style.castJitter, style.castJitter)),
+                     style.cast.1 * duskLight.1 * (1 + uniform(-style.castJitter, style.castJitter)),
+                     style.cast.2 * duskLight.2 * (1 + uniform(-style.castJitter, style.castJitter)))
         let sky = SyntheticElement.sky.rawValue
         for y in 0..<height {
             for x in 0..<width {
