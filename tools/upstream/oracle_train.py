@@ -5,6 +5,7 @@
 
 Called by run_oracle.py; usable by hand. Before upstream's script runs it:
 - pins PyTorch to one thread (torch.set_num_threads(1); set OMP_NUM_THREADS=1 too);
+- appends each iteration's wall seconds to upstream's `iter = ...` lines (`seconds = S`);
 - restores PyTorch 1.3.1's optimizer semantics, the version MTAF's paper used (docs/algorithm.md
   §4.6, §4.8), which current PyTorch changed for upstream's code:
     * SGD: `--sgd repeated` (default) is a port of 1.3.1's SGD.step: the weight decay is added *in
@@ -21,6 +22,7 @@ import argparse
 import os
 import runpy
 import sys
+import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -93,6 +95,24 @@ def zero_grad_in_place(self, set_to_none=False):
                 p.grad.zero_()
 
 
+def time_iterations():
+    """Appends `seconds = S` (wall time since the previous `iter =` line, i.e. that iteration's
+    step) to upstream's per-iteration lines, which it prints with tqdm.write; the first has none."""
+    import tqdm
+    original = tqdm.tqdm.write
+    last = [None]
+
+    def write(cls, s, file=None, end="\n", nolock=False):
+        if isinstance(s, str) and s.startswith("iter = "):
+            now = time.perf_counter()
+            if last[0] is not None:
+                s = f"{s} seconds = {now - last[0]:.4f}"
+            last[0] = now
+        return original(s, file=file, end=end, nolock=nolock)
+
+    tqdm.tqdm.write = classmethod(write)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--src", required=True, help="the patched upstream tree (holds mtaf/)")
@@ -105,6 +125,7 @@ def main():
     if args.sgd != "torch":
         torch.optim.SGD = SGD131 if args.sgd == "repeated" else SGD131Single
         Optimizer.zero_grad = zero_grad_in_place
+    time_iterations()
     print(f"oracle_train: torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
           f"SGD {args.sgd}, upstream tree {args.src}", flush=True)
 

@@ -19,7 +19,8 @@ For every framework F and seed S (run folder OUT/F_sS, as scripts/experiments na
   3. upstream's train.py (the patched tree WORK/MTAF-<commit>, built from the git mirror with
      tools/upstream/mtaf.patch) on one CPU thread through oracle_train.py, with PyTorch 1.3.1's SGD;
      train.log, time.txt (wall user system seconds) and losses.jsonl (from upstream's `iter =`
-     lines, 3 decimals) go to the run folder, upstream's model_<i>.pth snapshots too;
+     lines: its losses at 3 decimals, the last target's where it prints one, and `seconds`, each
+     iteration's wall time) go to the run folder, upstream's model_<i>.pth snapshots too;
   4. our `test` chooses the snapshot with the best average mIoU on the targets' `tune` split
      (best mode, OUT/F_sS/tune) and scores it on `val` in single mode (OUT/F_sS/val), loading
      upstream's .pth strictly.
@@ -180,7 +181,7 @@ def losses_from_log(train_log, losses_path):
             match = pattern.match(line.strip())
             if not match:
                 continue
-            row = {"iteration": int(match.group(1))}
+            row = {"iter": int(match.group(1))}
             for name, value in re.findall(r"(\w+) = (\S+)", match.group(2)):
                 try:
                     row[name] = float(value)
