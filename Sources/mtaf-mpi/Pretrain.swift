@@ -17,7 +17,7 @@ extension MTAFMPI {
 
         @OptionGroup var precision: PrecisionOption
 
-        @Option(help: "The checkpoint to write; its name must contain DeepLab_resnet_pretrained_imagenet, so that TRAIN.RESTORE_FROM applies the ImageNet rule.")
+        @Option(help: "The checkpoint to write; its path must contain DeepLab_resnet_pretrained_imagenet, so that TRAIN.RESTORE_FROM applies the ImageNet rule.")
         var out = "pretrained_models/\(ModelCheckpoint.imageNetMarker)_pretext.safetensors"
 
         func validate() throws {
