@@ -8,7 +8,7 @@ struct MTAFMPI: ParsableCommand {
         commandName: "mtaf-mpi",
         abstract: "Multi-target adversarial domain adaptation for semantic segmentation, on MPI.",
         version: MTAFNet.version,
-        subcommands: [Train.self, Test.self, Plan.self, SelfCheck.self, Verify.self, Bench.self, ShowConfig.self, MakeData.self, CompareSnapshots.self, Convert.self])
+        subcommands: [Train.self, Test.self, Plan.self, SelfCheck.self, Verify.self, Bench.self, ShowConfig.self, MakeData.self, Pretrain.self, CompareSnapshots.self, Convert.self])
 
     static func main() {
         // A reader that goes away (`| head`) makes writes fail with EPIPE, which StandardOutput

@@ -1,12 +1,29 @@
 import Foundation
 @testable import MTAFNet
 
-/// What the tests that run `mtaf-mpi train` as a process share: the binary and a tiny MDis run.
+/// What the tests that run `mtaf-mpi` as a process share: the binary, a runner and a tiny MDis run.
 enum TrainProcess {
     /// The `mtaf-mpi` binary built beside the test bundle.
     static var binary: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("mtaf-mpi").path
+    }
+
+    /// Runs `mtaf-mpi` with `arguments` to its end; standard output and error together.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary, "reason": "build mtaf-mpi first"])
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
     /// Checks the binary exists and writes a small synthetic benchmark (6 source images, 4 train

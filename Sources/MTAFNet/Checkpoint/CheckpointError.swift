@@ -22,6 +22,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// Strict loading failed: every missing, unexpected and mis-shaped (or mis-typed) key at once.
     /// `missing` is empty under the ImageNet rule (the model keeps its own values there).
     case keyMismatch(path: String, missing: [String], unexpected: [String], mismatched: [BadKey])
+    /// A pretrained backbone (`PretrainedBackbone.save`) would be written to a path without
+    /// `ModelCheckpoint.imageNetMarker`, where TRAIN.RESTORE_FROM would load it strictly instead of
+    /// with the ImageNet rule.
+    case notImageNetPath(path: String)
 
     public var description: String {
         switch self {
@@ -43,6 +47,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             list("unexpected", unexpected)
             list("mis-shaped", mismatched.map(\.description))
             return "\(path): state dict does not match the model: " + parts.joined(separator: "; ")
+        case let .notImageNetPath(path):
+            return "\(path): a pretrained backbone's path must contain \(ModelCheckpoint.imageNetMarker), "
+                + "or TRAIN.RESTORE_FROM loads it strictly instead of with upstream's ImageNet rule (spec §2.8); "
+                + "e.g. pretrained_models/\(ModelCheckpoint.imageNetMarker)_pretext.safetensors"
         }
     }
 }

@@ -4,9 +4,7 @@
 // "indian" as IDD, each with labels in that dataset's own id space. 19-class scenes
 // (`Options.classes`) also draw bicycles and trams, so every Cityscapes class occurs.
 
-import Dispatch
 import Foundation
-import Synchronization
 
 /// The synthetic benchmark generator.
 public enum SyntheticBenchmark {
@@ -90,17 +88,9 @@ public enum SyntheticBenchmark {
             for label in job.labels { folders.insert((label.path as NSString).deletingLastPathComponent) }
         }
         for folder in folders.sorted() + ["gta5_list", "cityscapes_list", "idd_list"] {
-            try makeFolder("\(root)/\(folder)")
+            try GeneratedFiles.makeFolder("\(root)/\(folder)")
         }
-        let failures = Mutex<[String: any Error]>([:])
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
-            do {
-                try write(jobs[i], options: options)
-            } catch {
-                failures.withLock { $0[jobs[i].image] = error }
-            }
-        }
-        if let first = failures.withLock({ $0.sorted { $0.key < $1.key }.first }) { throw first.value }
+        try GeneratedFiles.writeConcurrently(jobs.count, name: { jobs[$0].image }) { try write(jobs[$0], options: options) }
 
         // Lists (file order = generation order) and Mapillary's config.json.
         let lists: [(String, SyntheticDomain, Int)] = [
@@ -110,9 +100,9 @@ public enum SyntheticBenchmark {
         ]
         for (path, domain, split) in lists {
             let entries = jobs.filter { $0.domain == domain && $0.split == split }.compactMap(\.listEntry)
-            try writeText(entries.map { $0 + "\n" }.joined(), to: "\(root)/\(path)")
+            try GeneratedFiles.writeText(entries.map { $0 + "\n" }.joined(), to: "\(root)/\(path)")
         }
-        try writeText(mapillaryConfig(), to: "\(root)/Mapillary/config.json")
+        try GeneratedFiles.writeText(mapillaryConfig(), to: "\(root)/Mapillary/config.json")
 
         var parts: [(String, Int)] = []
         for (name, domain, split) in [("GTA5", SyntheticDomain.game, 0), ("GTA5 val", .game, 1), ("Cityscapes train", .city, 0),
@@ -215,21 +205,5 @@ public enum SyntheticBenchmark {
         }
         return "{\n  \"version\": \"synthetic (mtaf-mpi make-data; names and order of Vistas v1.2)\",\n"
             + "  \"labels\": [\n" + items.joined(separator: ",\n") + "\n  ]\n}\n"
-    }
-
-    static func makeFolder(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw DataError.cannotWrite(path: path, reason: error.localizedDescription)
-        }
-    }
-
-    static func writeText(_ text: String, to path: String) throws {
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw DataError.cannotWrite(path: path, reason: error.localizedDescription)
-        }
     }
 }
