@@ -50,8 +50,8 @@ final class PretrainCommandTests: XCTestCase {
         let first = root + "/a/\(ModelCheckpoint.imageNetMarker)_tiny.safetensors"
         let run = try pretrain(out: first, snapshots: root + "/snapshots")
         XCTAssertEqual(run.status, 0, run.output)
-        XCTAssertTrue(run.output.contains("pretext val (2 images): mIoU "), run.output)
-        XCTAssertTrue(run.output.contains("backbone: \(first)"), run.output)
+        XCTAssertTrue(run.output.contains("held-out source (2 images) after iteration 3: mIoU "), run.output)
+        XCTAssertTrue(run.output.contains("backbone: \(first) (after iteration 3)"), run.output)
 
         let file = try SafeTensors.read(contentsOf: first)
         let model = DeepLabV2(configuration, random: RandomStream(seed: 0))
@@ -64,7 +64,7 @@ final class PretrainCommandTests: XCTestCase {
         XCTAssertEqual(file.metadata["seed"], "1234")
         XCTAssertEqual(file.metadata["model"], "DeepLabv2, blocks [1, 1, 1, 1], width 4")
         XCTAssertTrue(file.metadata["config"]?.contains("MODEL_WIDTH: 4") == true)
-        XCTAssertTrue(file.metadata["final_losses"]?.hasPrefix("loss_seg_src_aux ") == true, "\(file.metadata)")
+        XCTAssertTrue(file.metadata["losses"]?.hasPrefix("loss_seg_src_aux ") == true, "\(file.metadata)")
 
         // The trained model: the run's last snapshot (iteration 3).
         let trained = DeepLabV2(configuration, random: RandomStream(seed: 0))
@@ -102,6 +102,34 @@ final class PretrainCommandTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: second)), try Data(contentsOf: URL(fileURLWithPath: first)))
     }
 
+    /// Early stopping: the held-out images are scored after every iteration (SAVE_PRED_EVERY 1)
+    /// and the file holds the backbone of the first best-scoring one, equal to that iteration's
+    /// snapshot.
+    func testPretrainKeepsTheBestHeldOutIteration() throws {
+        let root = try makeTemporaryDirectory(self)
+        let out = root + "/\(ModelCheckpoint.imageNetMarker)_early.safetensors"
+        let run = try pretrain(out: out, snapshots: root + "/snapshots",
+                               extra: ["TRAIN.SAVE_PRED_EVERY=1", "TRAIN.LEARNING_RATE=0.05"])
+        XCTAssertEqual(run.status, 0, run.output)
+        var scores: [Double] = []
+        for iteration in 0..<4 {
+            let marker = "held-out source (2 images) after iteration \(iteration): mIoU "
+            let line = try XCTUnwrap(run.output.split(separator: "\n").first { $0.contains(marker) }, run.output)
+            let tail = line[line.range(of: marker)!.upperBound...]
+            scores.append(try XCTUnwrap(Double(tail.prefix { $0 != " " }), String(line)))
+        }
+        let best = scores.firstIndex(of: scores.max()!)!
+        XCTAssertTrue(run.output.contains("backbone: \(out) (after iteration \(best))"), "\(scores)\n\(run.output)")
+        let file = try SafeTensors.read(contentsOf: out)
+        XCTAssertEqual(file.metadata["iterations"], "\(best + 1)")
+        let snapshot = try SafeTensors.read(contentsOf: root + "/snapshots/model_\(best).safetensors")
+        for name in file.names where !name.hasSuffix("num_batches_tracked") {
+            let key = String(name.dropFirst(PretrainedBackbone.keyPrefix.count))
+            XCTAssertEqual(try file.tensor(name).withUnsafeBufferPointer { Array($0) },
+                           try snapshot.tensor(key).withUnsafeBufferPointer { Array($0) }, name)
+        }
+    }
+
     /// A path without the marker (RESTORE_FROM would load it strictly), a missing pretext list and
     /// a framework other than SourceOnly are refused before training.
     func testRefusals() throws {
@@ -113,8 +141,8 @@ final class PretrainCommandTests: XCTestCase {
         let out = root + "/\(ModelCheckpoint.imageNetMarker)_x.safetensors"
         let missing = try pretrain(out: out, snapshots: root + "/snapshots", data: root + "/nowhere")
         XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.output.contains("the pretext list \(root)/nowhere/gta5_list/all.txt does not exist: write the "
-                                              + "pretext data first with `mtaf-mpi make-data --pretext --out \(root)/nowhere`"),
+        XCTAssertTrue(missing.output.contains("the source list \(root)/nowhere/gta5_list/all.txt does not exist: write the "
+                                              + "data first, for the pretext data with `mtaf-mpi make-data --pretext --out \(root)/nowhere`"),
                       missing.output)
 
         let minEnt = try pretrain(out: out, snapshots: root + "/snapshots", extra: ["TRAIN.MT_FRAMEWORK=MinEnt"])
