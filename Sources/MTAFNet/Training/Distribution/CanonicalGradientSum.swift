@@ -18,8 +18,13 @@ final class CanonicalGradientSum {
     let communicator: any Collectives
     /// This rank's contributions of the iteration, in recording order, with their buffers.
     private var held: [(order: Int, buffer: AlignedFloatBuffer)] = []
-    /// Buffers of earlier iterations, reused.
+    /// Buffers of earlier iterations, reused (they still hold those contributions).
     private var spare: [AlignedFloatBuffer] = []
+    /// N ranks: the alltoallv's send and receive buffers and the owner's slice sum, kept across
+    /// iterations (grown, never shrunk).
+    private var send: [Float] = []
+    private var received: [Float] = []
+    private var sum: [Float] = []
     /// One process: the running sum (the first contribution's buffer, swapped out of the store),
     /// the zeroed buffer the store gets in exchange, and the order of the last contribution.
     private var running: AlignedFloatBuffer?
@@ -45,13 +50,11 @@ final class CanonicalGradientSum {
         if communicator.size == 1 {
             fold(order: order)
         } else {
-            store.withFlatGradients { gradient in
-                let buffer = spare.popLast() ?? AlignedFloatBuffer()
-                buffer.grow(to: gradient.count)
-                buffer.withMutableBuffer { copy(gradient, into: $0) }
-                held.append((order, buffer))
-                zero(gradient)
-            }
+            // The contribution's buffer leaves the store; a zeroed spare takes its place.
+            var buffer = spare.popLast() ?? AlignedFloatBuffer()
+            buffer.zero()
+            store.exchangeGradients(with: &buffer)
+            held.append((order, buffer))
         }
         return result
     }
@@ -107,7 +110,7 @@ final class CanonicalGradientSum {
         func slice(_ owner: Int) -> Range<Int> { slices[owner] ..< slices[owner + 1] }
 
         // Each held contribution's slice o goes to owner o (blocks in holding order).
-        var send = [Float](repeating: 0, count: held.count * length)
+        Self.reserve(&send, held.count * length)
         var sendCounts = [Int](repeating: 0, count: n)
         send.withUnsafeMutableBufferPointer { out in
             var offset = 0
@@ -123,18 +126,22 @@ final class CanonicalGradientSum {
         }
         let mine = slice(me)
         let recvCounts = orders.map { $0.count * mine.count }
-        var received = [Float](repeating: 0, count: recvCounts.reduce(0, +))
+        let receivedCount = recvCounts.reduce(0, +)
+        Self.reserve(&received, receivedCount)
         try send.withUnsafeBufferPointer { s in
             try received.withUnsafeMutableBufferPointer { r in
-                try communicator.alltoallv(s, sendCounts: sendCounts, into: r, recvCounts: recvCounts)
+                try communicator.alltoallv(UnsafeBufferPointer(rebasing: s[0 ..< held.count * length]), sendCounts: sendCounts,
+                                           into: UnsafeMutableBufferPointer(rebasing: r[0 ..< receivedCount]),
+                                           recvCounts: recvCounts)
             }
         }
 
         // The owner's fold over its slice, in canonical order.
         let starts = recvCounts.reduce(into: [0]) { $0.append($0.last! + $1) }
-        var sum = [Float](repeating: 0, count: mine.count)
+        Self.reserve(&sum, mine.count)
         received.withUnsafeMutableBufferPointer { all in
-            sum.withUnsafeMutableBufferPointer { target in
+            sum.withUnsafeMutableBufferPointer { whole in
+                let target = UnsafeMutableBufferPointer(rebasing: whole[0 ..< mine.count])
                 for (index, entry) in sequence.enumerated() {
                     let start = starts[entry.rank] + entry.position * mine.count
                     let part = UnsafeMutableBufferPointer(rebasing: all[start ..< start + mine.count])
@@ -144,9 +151,15 @@ final class CanonicalGradientSum {
         }
         try sum.withUnsafeBufferPointer { s in
             try store.withFlatGradients { gradient in
-                try communicator.allgatherv(s, into: gradient, counts: (0 ..< n).map { slice($0).count })
+                try communicator.allgatherv(UnsafeBufferPointer(rebasing: s[0 ..< mine.count]), into: gradient,
+                                            counts: (0 ..< n).map { slice($0).count })
             }
         }
+    }
+
+    /// Grows `buffer` to at least `count` scalars (contents undefined: every use overwrites).
+    private static func reserve(_ buffer: inout [Float], _ count: Int) {
+        if buffer.count < count { buffer = [Float](repeating: 0, count: count) }
     }
 
     private func copy(_ source: UnsafeMutableBufferPointer<Float>, into target: UnsafeMutableBufferPointer<Float>) {
