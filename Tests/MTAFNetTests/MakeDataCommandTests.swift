@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import MTAFNet
 
-/// `mtaf-mpi make-data` as a process: `--classes` and `--pretext` reach their generators, and a
+/// `mtaf-mpi make-data` as a process: `--classes`, `--benchmark` and `--pretext` reach their generators, and a
 /// class set it does not draw, or a benchmark option with `--pretext`, is refused before anything
 /// is written.
 final class MakeDataCommandTests: XCTestCase {
@@ -39,6 +39,27 @@ final class MakeDataCommandTests: XCTestCase {
         }
     }
 
+    /// `--benchmark distinct` draws the distinct shift set (docs/benchmark.md).
+    func testBenchmarkOptionReachesTheGenerator() throws {
+        let root = try makeTemporaryDirectory(self)
+        let run = try makeData(["--out", root + "/cli", "--benchmark", "distinct", "--source-images", "1",
+                                "--target-train-images", "1", "--target-val-images", "1", "--target-tune-images", "0"])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("Wrote the distinct synthetic benchmark"), run.output)
+        let size = SyntheticBenchmark.Options().size
+        for (domain, file) in [(SyntheticDomain.vistas, "Mapillary/train/images/synthetic_000000.png"),
+                               (.indian, "IDD/leftImg8bit/train/0/000000_leftImg8bit.png")] {
+            let written = try PNG.readRGB(atPath: "\(root)/cli/\(file)")
+            let distinct = SyntheticBenchmark.scene(domain: domain, split: 0, index: 0, seed: 0, size: size, shifts: .distinct)
+            let standard = SyntheticBenchmark.scene(domain: domain, split: 0, index: 0, seed: 0, size: size)
+            XCTAssertEqual(written.pixels, distinct.pixelImage.pixels, file)
+            XCTAssertNotEqual(written.pixels, standard.pixelImage.pixels, file)
+        }
+        let refused = try makeData(["--out", root + "/refused", "--benchmark", "harder"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/refused"))
+    }
+
     func testUnknownClassSetIsRefused() throws {
         let root = try makeTemporaryDirectory(self)
         let run = try makeData(["--out", root + "/out", "--classes", "16"])
@@ -67,9 +88,11 @@ final class MakeDataCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/cli/Cityscapes"))
         XCTAssertEqual(SyntheticPretext.Options().outputDirectory, "data/pretext")
 
-        let refused = try makeData(["--pretext", "--out", root + "/refused", "--classes", "19"])
-        XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.output.contains("the pretext data has neither"), refused.output)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/refused"))
+        for option in [["--classes", "19"], ["--benchmark", "distinct"], ["--check-gap"]] {
+            let refused = try makeData(["--pretext", "--out", root + "/refused"] + option)
+            XCTAssertNotEqual(refused.status, 0, "\(option)")
+            XCTAssertTrue(refused.output.contains("the pretext data has none of them"), refused.output)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/refused"))
+        }
     }
 }
