@@ -98,15 +98,13 @@ final class BenchmarkConfigTests: XCTestCase {
     /// `mtaf-mpi config` prints each file's effective configuration, and `plan` over one rank per
     /// target puts target t on rank t (architecture §3.2).
     func testConfigAndPlanCommandsAcceptEveryBenchmarkConfig() throws {
-        let binary = TrainProcess.binary
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "build mtaf-mpi first (\(binary))")
         for file in Self.all {
             let path = ConfigTests.path(file.name + ".yml")
-            let shown = try run(binary, ["config", "--cfg", path])
+            let shown = try TrainProcess.run(["config", "--cfg", path])
             XCTAssertEqual(shown.status, 0, "\(file.name): \(shown.output)")
             XCTAssertTrue(shown.output.contains("NUM_CLASSES: \(file.classes)\n"), "\(file.name): \(shown.output)")
             XCTAssertTrue(shown.output.contains("TARGETS: [\(file.targets.joined(separator: ", "))]\n"), file.name)
-            let plan = try run(binary, ["plan", "--cfg", path, "--np", "\(file.targets.count)"])
+            let plan = try TrainProcess.run(["plan", "--cfg", path, "--np", "\(file.targets.count)"])
             XCTAssertEqual(plan.status, 0, "\(file.name): \(plan.output)")
             XCTAssertTrue(plan.output.contains("framework: \(file.framework.rawValue) "), "\(file.name): \(plan.output)")
             for (rank, target) in file.targets.enumerated() {
@@ -168,19 +166,5 @@ final class BenchmarkConfigTests: XCTestCase {
                 XCTAssertEqual(model.entries[name]!.shape, [file.classes], "\(file.name) \(name)")
             }
         }
-    }
-
-    /// Runs a command to its end; standard output and error together.
-    private func run(_ binary: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }

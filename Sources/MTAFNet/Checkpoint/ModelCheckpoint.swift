@@ -43,8 +43,13 @@ public enum ModelCheckpoint {
     ///   - path: the destination (replaced).
     ///   - metadata: free-form strings stored in the header.
     public static func save(_ stateDict: StateDict, to path: String, metadata: [String: String] = [:]) throws(CheckpointError) {
+        try write(tensors(of: stateDict), metadata: metadata, to: path)
+    }
+
+    /// Writes named tensors atomically as a checkpoint file (`CheckpointError.file` on failure).
+    static func write(_ tensors: [String: SafeTensors.Value], metadata: [String: String], to path: String) throws(CheckpointError) {
         do {
-            try SafeTensors.write(tensors(of: stateDict), metadata: metadata, to: path)
+            try SafeTensors.write(tensors, metadata: metadata, to: path)
         } catch let error as SafeTensorsError {
             throw .file(error)
         } catch {

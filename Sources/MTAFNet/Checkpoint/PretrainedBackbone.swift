@@ -43,12 +43,6 @@ public enum PretrainedBackbone {
     ///   written (or a value is not finite).
     public static func save(_ stateDict: StateDict, to path: String, metadata: [String: String]) throws(CheckpointError) {
         try checkPath(path)
-        do {
-            try SafeTensors.write(tensors(of: stateDict), metadata: metadata, to: path)
-        } catch let error as SafeTensorsError {
-            throw .file(error)
-        } catch {
-            throw .file(.io(path: path, call: "write", errno: 0))
-        }
+        try ModelCheckpoint.write(tensors(of: stateDict), metadata: metadata, to: path)
     }
 }
