@@ -49,7 +49,7 @@ final class SyntheticPretextTests: XCTestCase {
         XCTAssertEqual(PretextClass.allCases.map(\.cityscapesID), ids)
         let gta5 = try LabelMaps.gta5(numClasses: 7)
         XCTAssertEqual(ids.map(gta5.trainID), [0, 1, 2, 3, 4, 5, 6])
-        XCTAssertEqual(SyntheticPretext.classNames,
+        XCTAssertEqual(PretextClass.allCases.map { "\($0)" },
                        ["background", "rectangle", "ellipse", "triangle", "bar", "stripedBlob", "checkerBlob"])
         let size = ImageSize(width: 320, height: 160)
         var pixels = [Int32: Int]()
@@ -80,7 +80,7 @@ final class SyntheticPretextTests: XCTestCase {
         for k in 0..<7 {
             for c in 0..<3 {
                 let mean = sums[k][c] / counts[k]
-                XCTAssertTrue((90...165).contains(mean), "class \(SyntheticPretext.classNames[k]) channel \(c): mean \(mean)")
+                XCTAssertTrue((90...165).contains(mean), "class \(PretextClass.allCases[k]) channel \(c): mean \(mean)")
             }
         }
     }

@@ -37,9 +37,6 @@ public enum SyntheticPretext {
         }
     }
 
-    /// The class names in train-id order (background, rectangle, …, checkerBlob: `PretextClass`).
-    public static var classNames: [String] { PretextClass.allCases.map { String(describing: $0) } }
-
     /// The random stream's purpose index under the seed, apart from the benchmark's domains (0…3).
     static let streamIndex = 100
 
