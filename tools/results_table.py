@@ -115,7 +115,7 @@ def main():
         print(f"| {LABELS.get(framework, framework)} | {len(group)} | " + " | ".join(columns)
               + f" | **{average}** | {tune} | {iterations} | {wall:.0f} | {cpu:.0f} |")
     print()
-    if reference in runs:
+    if reference in runs and len(frameworks) > 1:
         paired_table(runs, frameworks, targets, reference)
     print("| run | " + " | ".join(targets) + " | average | chosen iteration |")
     print("| --- |" + " --- |" * len(targets) + " --- | --- |")
