@@ -33,10 +33,8 @@ extension Communicator {
     private func describe(_ signature: [Int64]) -> String {
         let call = CollectiveCall(rawValue: signature[0]).map(\.description) ?? "call \(signature[0])"
         let kind = MPIScalarKind(rawValue: signature[1]).map(\.description) ?? "type \(signature[1])"
-        var text = "\(call) of \(signature[2]) \(kind)"
-        if let op = ReduceOp(rawValue: signature[3]) { text += ", \(op)" }
-        if signature[4] >= 0 { text += ", root \(signature[4])" }
-        return text
+        return MPIError.describeCall(call, count: "\(signature[2])", kind: kind, op: ReduceOp(rawValue: signature[3]),
+                                    root: signature[4] >= 0 ? Int(signature[4]) : nil)
     }
 
     func agree<T: MPIScalar>(_ call: CollectiveCall, _: T.Type, count: Int, op: ReduceOp? = nil,

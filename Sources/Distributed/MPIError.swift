@@ -27,3 +27,14 @@ public enum MPIError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension MPIError {
+    /// How a mismatch error describes one rank's collective call, the same for MPI's checked
+    /// mode and the thread world: "MPI_Allreduce of 3 Float, sum", "MPI_Bcast of 8 Int64, root 0".
+    static func describeCall(_ call: String, count: String, kind: String, op: ReduceOp?, root: Int?) -> String {
+        var text = "\(call) of \(count) \(kind)"
+        if let op { text += ", \(op)" }
+        if let root { text += ", root \(root)" }
+        return text
+    }
+}

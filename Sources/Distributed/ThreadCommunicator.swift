@@ -184,10 +184,8 @@ public final class ThreadCommunicator: Collectives, @unchecked Sendable {
 
     /// "MPI_Allreduce of 3 Float, sum", as the MPI communicator's checked mode describes a call.
     private static func signature(_ deposit: ThreadDeposit) -> String {
-        var text = "\(deposit.call) of \(deposit.counts.map(String.init).joined(separator: ", ")) \(deposit.kind)"
-        if let op = deposit.op { text += ", \(op)" }
-        if let root = deposit.root { text += ", root \(root)" }
-        return text
+        MPIError.describeCall(deposit.call, count: deposit.counts.map(String.init).joined(separator: ", "),
+                              kind: "\(deposit.kind)", op: deposit.op, root: deposit.root)
     }
 
     private func copy<T>(_ values: [T], into buffer: UnsafeMutableBufferPointer<T>) {
