@@ -72,7 +72,7 @@ extension MTAFMPI {
         func run() throws {
             if pretext { return try writePretext() }
             var options = SyntheticBenchmark.Options()
-            options.outputDirectory = out ?? (benchmark == .standard ? options.outputDirectory : "data/distinct")
+            options.outputDirectory = out ?? benchmark.defaultDirectory
             options.shifts = benchmark
             options.seed = seed
             options.sourceImages = sourceImages

@@ -62,7 +62,6 @@ extension MTAFMPI {
             let list = DatasetFactory.listPath(settings.dataListSource, set: settings.train.setSource)
             guard FileManager.default.fileExists(atPath: list) else { throw PretrainError.missingList(path: list) }
         }
-
     }
 }
 
@@ -90,15 +89,7 @@ private final class BestHeldOut: TrainingObserver {
         let last = iteration + 1 == settings.train.earlyStop
         let due = (iteration + 1) % max(1, settings.train.savePredEvery) == 0
         guard last || (due && validation != nil) else { return }
-        var metadata = [
-            "format": "DeepLab-v2 backbone in upstream's ImageNet-init layout: \(PretrainedBackbone.keyPrefix)<state-dict key>, "
-                + "no classifier (layer5, layer6); TRAIN.RESTORE_FROM applies the ImageNet rule (spec §2.8)",
-            "model": "\(settings.train.model), blocks \(settings.modelBlocks), width \(settings.modelWidth)",
-            "iterations": "\(iteration + 1)",
-            "seed": "\(settings.train.randomSeed)",
-            "losses": losses.entries.map { "\($0.name) " + String(format: "%.4f", $0.value) }.joined(separator: ", "),
-            "config": settings.yamlText,
-        ]
+        var heldOut: String?
         if let data = validation {
             let matrix = try Evaluator.confusion(models: [WeightedSegmenter(state.segmenter)], dataset: data,
                                                  classCount: settings.numClasses, indices: Array(0 ..< data.count))
@@ -108,8 +99,18 @@ private final class BestHeldOut: TrainingObserver {
             log(score)
             guard matrix.meanIoUPercent > bestMIoU else { return }
             bestMIoU = matrix.meanIoUPercent
-            metadata["held_out_source"] = score
+            heldOut = score
         }
+        var metadata = [
+            "format": "DeepLab-v2 backbone in upstream's ImageNet-init layout: \(PretrainedBackbone.keyPrefix)<state-dict key>, "
+                + "no classifier (layer5, layer6); TRAIN.RESTORE_FROM applies the ImageNet rule (spec §2.8)",
+            "model": "\(settings.train.model), blocks \(settings.modelBlocks), width \(settings.modelWidth)",
+            "iterations": "\(iteration + 1)",
+            "seed": "\(settings.train.randomSeed)",
+            "losses": losses.entries.map { "\($0.name) " + String(format: "%.4f", $0.value) }.joined(separator: ", "),
+            "config": settings.yamlText,
+        ]
+        metadata["held_out_source"] = heldOut
         try PretrainedBackbone.save(state.segmenter.stateDict, to: out, metadata: metadata)
         kept = iteration
     }

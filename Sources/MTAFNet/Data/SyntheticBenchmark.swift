@@ -11,7 +11,7 @@ public enum SyntheticBenchmark {
     /// What to generate.
     public struct Options: Sendable {
         /// The output folder (default `data/synthetic`, relative to the working directory).
-        public var outputDirectory: String = "data/synthetic"
+        public var outputDirectory: String = SyntheticShifts.standard.defaultDirectory
         /// The seed; equal seeds give identical files.
         public var seed: UInt64 = 0
         /// Source ("game", GTA5 layout) images.

@@ -12,6 +12,14 @@ public enum SyntheticShifts: String, CaseIterable, Sendable {
     /// materials and optics, "vistas" in camera geometry and exposure, "indian" in layout,
     /// materials and sensor.
     case distinct
+
+    /// Where `make-data` writes the benchmark unless told otherwise.
+    public var defaultDirectory: String {
+        switch self {
+        case .standard: return "data/synthetic"
+        case .distinct: return "data/distinct"
+        }
+    }
 }
 
 /// A domain of the synthetic benchmark.
