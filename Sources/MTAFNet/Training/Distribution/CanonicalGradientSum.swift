@@ -69,12 +69,8 @@ final class CanonicalGradientSum {
             running = zeroed
             zeroed = AlignedFloatBuffer()
         } else {
-            running!.withMutableBuffer { sum in
-                store.withFlatGradients { gradient in
-                    add(gradient, into: sum)
-                    zero(gradient)
-                }
-            }
+            running!.withMutableBuffer { sum in store.withFlatGradients { add($0, into: sum) } }
+            store.zeroGradients()
         }
         lastOrder = order
     }
@@ -178,11 +174,6 @@ final class CanonicalGradientSum {
                 to[i] += from[i]
             }
         }
-    }
-
-    private func zero(_ buffer: UnsafeMutableBufferPointer<Float>) {
-        guard let base = buffer.baseAddress else { return }
-        parallelZero(base, bytes: buffer.count * MemoryLayout<Float>.stride)
     }
 
     /// Scalars per chunk of the elementwise loops.
