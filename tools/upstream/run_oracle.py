@@ -24,8 +24,9 @@ For every framework F and seed S (run folder OUT/F_sS, as scripts/experiments na
   4. our `test` chooses the snapshot with the best average mIoU on the targets' `tune` split
      (best mode, OUT/F_sS/tune) and scores it on `val` in single mode (OUT/F_sS/val), loading
      upstream's .pth strictly.
-A run whose val/results_single.json exists is skipped; an unfinished one starts over.
-tools/results_table.py OUT prints the table.
+A run whose val/results_single.json exists is skipped; an unfinished one starts over. With
+--archive DIR each finished run's logs and scores (no snapshots) are copied to DIR/<run>, and a
+run archived there counts as done. tools/results_table.py OUT (or DIR) prints the table.
 """
 import argparse
 import hashlib
@@ -195,6 +196,10 @@ def one_run(args, framework, seed, tree, defaults):
     folder = os.path.join(args.out, name)
     if os.path.exists(os.path.join(folder, "val", "results_single.json")):
         log(f"== {name}: done already")
+        archive(args, folder)
+        return
+    if args.archive and os.path.exists(os.path.join(args.archive, name, "val", "results_single.json")):
+        log(f"== {name}: done already (archived in {args.archive})")
         return
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
@@ -252,6 +257,24 @@ def one_run(args, framework, seed, tree, defaults):
         if line.startswith("| **mIoU"):
             log("   " + line.strip())
             break
+    archive(args, folder)
+
+
+def archive(args, folder):
+    """With --archive, a finished run's logs and scores (no snapshots) in ARCHIVE/<run>, as
+    scripts/experiments' ARCHIVE keeps ours: what docs/runs/ commits and results_table.py reads."""
+    if not args.archive:
+        return
+    keep = os.path.join(args.archive, os.path.basename(folder))
+    for sub in ("tune", "val"):
+        os.makedirs(os.path.join(keep, sub), exist_ok=True)
+    for name in ("losses.jsonl", "upstream_cfg.yml", "oracle.json", "time.txt"):
+        shutil.copy(os.path.join(folder, name), keep)
+    with open(os.path.join(folder, "train.log")) as src, open(os.path.join(keep, "train.log"), "w") as dst:
+        dst.writelines(line for line in src if not line.startswith("iter ="))   # losses.jsonl has them
+    for sub, stem in (("tune", "results_best"), ("val", "results_single")):
+        for ext in ("json", "md"):
+            shutil.copy(os.path.join(folder, sub, f"{stem}.{ext}"), os.path.join(keep, sub))
 
 
 def main():
@@ -267,6 +290,8 @@ def main():
     parser.add_argument("--init", default="", help="TRAIN.RESTORE_FROM for both (.safetensors converted to .pth)")
     parser.add_argument("--cfg-pattern", default="configs/synthetic_{}.yml")
     parser.add_argument("--out", default="experiments/oracle")
+    parser.add_argument("--archive", default="",
+                        help="copy each finished run's logs and scores to ARCHIVE/<run>; an archived run counts as done")
     parser.add_argument("--binary", default=".build/release/mtaf-mpi")
     parser.add_argument("--work", default="/tmp/mtaf-oracle", help="upstream tree and converted checkpoints")
     parser.add_argument("--mtaf-repo", default=MTAF_MIRROR,
@@ -287,7 +312,7 @@ def main():
     for seed in args.seeds:
         for framework in args.frameworks:
             one_run(args, framework, seed, tree, defaults)
-    subprocess.run([sys.executable, os.path.join(REPO, "tools", "results_table.py"), args.out])
+    subprocess.run([sys.executable, os.path.join(REPO, "tools", "results_table.py"), args.archive or args.out])
 
 
 if __name__ == "__main__":
