@@ -4,7 +4,8 @@ Usage: python tools/plot_curves.py experiments/results docs/results_curves.png
 Needs matplotlib (install it outside the repository, e.g. in the PyTorch virtual environment).
 Panels, each the mean over seeds per framework: the source segmentation loss (main level,
 moving average over 25 iterations), the generator's adversarial loss on the targets (main
-level; MTKT's are the sums over its teacher heads), and the average mIoU over the targets' tune split at every snapshot.
+level; MTKT's are the sums over its teacher heads), the average mIoU over the targets' tune split at every snapshot,
+and, where every run has val_all/results_best.json (scripts/experiments' step 4), the same on val.
 """
 import json
 import os
@@ -36,6 +37,15 @@ def mean(rows):
     return [sum(r[i] for r in rows) / len(rows) for i in range(length)]
 
 
+def snapshot_curve(path):
+    """(iteration, mIoU averaged over the targets) for every snapshot a best-mode result scored."""
+    points = []
+    for entry in json.load(open(path))["evaluated"]:
+        iteration = int(re.search(r"model_(\d+)", entry["checkpoint"]).group(1))
+        points.append((iteration, sum(t["miou"] for t in entry["targets"]) / len(entry["targets"])))
+    return sorted(points)
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "experiments/results"
     output = sys.argv[2] if len(sys.argv) > 2 else "docs/results_curves.png"
@@ -45,14 +55,14 @@ def main():
         if not match or not os.path.exists(os.path.join(root, name, "tune", "results_best.json")):
             continue
         losses = [json.loads(line) for line in open(os.path.join(root, name, "losses.jsonl"))]
-        tune = json.load(open(os.path.join(root, name, "tune", "results_best.json")))
-        points = []
-        for entry in tune["evaluated"]:
-            iteration = int(re.search(r"model_(\d+)", entry["checkpoint"]).group(1))
-            points.append((iteration, sum(t["miou"] for t in entry["targets"]) / len(entry["targets"])))
-        runs.setdefault(match.group(1), []).append({"losses": losses, "tune": sorted(points)})
+        val_all = os.path.join(root, name, "val_all", "results_best.json")
+        runs.setdefault(match.group(1), []).append({
+            "losses": losses,
+            "tune": snapshot_curve(os.path.join(root, name, "tune", "results_best.json")),
+            "val": snapshot_curve(val_all) if os.path.exists(val_all) else None})
     frameworks = [f for f in ORDER if f in runs]
-    figure, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    with_val = all(r["val"] for group in runs.values() for r in group)
+    figure, axes = plt.subplots(1, 4 if with_val else 3, figsize=(20 if with_val else 15, 4.2))
     for framework in frameworks:
         group = runs[framework]
         label = f"{LABELS[framework]} ({len(group)} seeds)"
@@ -62,12 +72,15 @@ def main():
         if all("loss_adv_trg_main" in r["losses"][0] for r in group):
             adv = mean([moving_average([row["loss_adv_trg_main"] for row in r["losses"]]) for r in group])
             axes[1].plot(range(len(adv)), adv, label=label, color=color)
-        iterations = [i for i, _ in group[0]["tune"]]
-        values = mean([[v for _, v in r["tune"]] for r in group])
-        axes[2].plot(iterations[:len(values)], values, marker="o", label=label, color=color)
+        for axis, split in zip(axes[2:], ("tune", "val")):
+            iterations = [i for i, _ in group[0][split]]
+            values = mean([[v for _, v in r[split]] for r in group])
+            axis.plot(iterations[:len(values)], values, marker="o", label=label, color=color)
     axes[0].set(title="source segmentation loss (main, moving average 25)", xlabel="iteration", yscale="log")
     axes[1].set(title="generator adversarial loss on targets (main)", xlabel="iteration")
     axes[2].set(title="average mIoU on the tune split (%)", xlabel="snapshot iteration")
+    if with_val:
+        axes[3].set(title="average mIoU on val, every snapshot (%)", xlabel="snapshot iteration")
     for axis in axes:
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
