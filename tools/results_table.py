@@ -1,12 +1,15 @@
 """The tables of docs/results.md from the run folders scripts/experiments writes.
 
-Usage: python3 tools/results_table.py experiments/results [--reference baseline]
+Usage: python3 tools/results_table.py experiments/results [--reference baseline] [--against DIR]
 Prints the per-framework table, the paired (by seed) differences to the reference framework
-with their 95 % confidence intervals (t distribution), and every run. Reads <run>/val/results_single.json (the test-set scores of the snapshot chosen on tune),
+with their 95 % confidence intervals (t distribution), and every run. --against DIR (e.g. the
+upstream oracle's runs, tools/upstream/) adds, per framework present in both, the difference of
+means ours − DIR's with its 95 % Welch interval (unpaired: the two sides draw other batches). Reads <run>/val/results_single.json (the test-set scores of the snapshot chosen on tune),
 <run>/tune/results_best.json (which snapshot was chosen) and <run>/time.txt (wall, user, system
 seconds of training) for every run folder named <framework>_s<seed>. Standard library only.
 """
 import json
+import math
 import os
 import re
 import statistics
@@ -41,20 +44,12 @@ def load_runs(root):
     return runs
 
 
-# Two-sided 95 % quantiles of Student's t, t(0.975, df), for df = 1…30.
-T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042]
-
-
 def paired_interval(differences):
     """Mean of paired differences and the half-width of its 95 % confidence interval."""
     mean = statistics.mean(differences)
     if len(differences) < 2:
         return mean, float("nan")
-    df = len(differences) - 1
-    t = T975[df - 1] if df <= len(T975) else 1.96
-    return mean, t * statistics.stdev(differences) / len(differences) ** 0.5
+    return mean, t_quantile_975(len(differences) - 1) * statistics.stdev(differences) / len(differences) ** 0.5
 
 
 def paired_table(runs, frameworks, targets, reference):
@@ -82,6 +77,72 @@ def paired_table(runs, frameworks, targets, reference):
     print()
 
 
+def t_cdf(t, df):
+    """Student's t distribution function, through the regularized incomplete beta function."""
+    x = df / (df + t * t)
+    tail = 0.5 * incomplete_beta(df / 2, 0.5, x)
+    return 1 - tail if t > 0 else tail
+
+
+def incomplete_beta(a, b, x):
+    """I_x(a, b) by its continued fraction (Numerical Recipes' betacf, modified Lentz)."""
+    if x <= 0 or x >= 1:
+        return 0.0 if x <= 0 else 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(1 - x))
+    if x > (a + 1) / (a + b + 2):
+        return 1 - incomplete_beta(b, a, 1 - x)
+    tiny, c, d = 1e-300, 1.0, 1 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1 + numerator * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1) < 1e-12:
+            break
+    return front * h / a
+
+
+def t_quantile_975(df):
+    """t(0.975, df) for a real df (Welch's), by bisection on t_cdf."""
+    low, high = 0.0, 100.0
+    for _ in range(100):
+        middle = (low + high) / 2
+        low, high = (middle, high) if t_cdf(middle, df) < 0.975 else (low, middle)
+    return (low + high) / 2
+
+
+def welch_interval(ours, theirs):
+    """Difference of means ours − theirs and the half-width of its 95 % Welch interval, and df."""
+    va, vb = statistics.variance(ours) / len(ours), statistics.variance(theirs) / len(theirs)
+    df = (va + vb) ** 2 / (va ** 2 / (len(ours) - 1) + vb ** 2 / (len(theirs) - 1))
+    return statistics.mean(ours) - statistics.mean(theirs), t_quantile_975(df) * math.sqrt(va + vb), df
+
+
+def welch_table(runs, other, other_root, frameworks, targets):
+    print(f"Ours − {other_root} (difference of means over seeds, 95 % Welch interval):")
+    print()
+    print("| framework | seeds (ours, theirs) | " + " | ".join(targets) + " | average | Welch df |")
+    print("| --- | --- |" + " --- |" * len(targets) + " --- | --- |")
+    for framework in frameworks:
+        if framework not in other or len(runs[framework]) < 2 or len(other[framework]) < 2:
+            continue
+        ours, theirs = runs[framework], other[framework]
+        cells = []
+        for t in range(len(targets)):
+            mean, half, _ = welch_interval([r["miou"][t] for r in ours], [r["miou"][t] for r in theirs])
+            cells.append(f"{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]")
+        mean, half, df = welch_interval([statistics.mean(r["miou"]) for r in ours],
+                                        [statistics.mean(r["miou"]) for r in theirs])
+        print(f"| {LABELS.get(framework, framework)} | {len(ours)}, {len(theirs)} | " + " | ".join(cells)
+              + f" | **{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]** (±{half:.2f}) | {df:.1f} |")
+    print()
+
+
 def mean_std(values):
     if len(values) == 1:
         return f"{values[0]:.2f}"
@@ -94,6 +155,11 @@ def main():
     if "--reference" in arguments:
         index = arguments.index("--reference")
         reference = arguments[index + 1]
+        del arguments[index:index + 2]
+    against = None
+    if "--against" in arguments:
+        index = arguments.index("--against")
+        against = arguments[index + 1]
         del arguments[index:index + 2]
     root = arguments[0] if arguments else "experiments/results"
     runs = load_runs(root)
@@ -117,6 +183,8 @@ def main():
     print()
     if reference in runs and len(frameworks) > 1:
         paired_table(runs, frameworks, targets, reference)
+    if against:
+        welch_table(runs, load_runs(against), against, frameworks, targets)
     print("| run | " + " | ".join(targets) + " | average | chosen iteration |")
     print("| --- |" + " --- |" * len(targets) + " --- | --- |")
     for framework in frameworks:
