@@ -23,7 +23,8 @@ For every framework F and seed S (run folder OUT/F_sS, as scripts/experiments na
      iteration's wall time) go to the run folder, upstream's model_<i>.pth snapshots too;
   4. our `test` chooses the snapshot with the best average mIoU on the targets' `tune` split
      (best mode, OUT/F_sS/tune) and scores it on `val` in single mode (OUT/F_sS/val), loading
-     upstream's .pth strictly.
+     upstream's .pth strictly;
+  5. for the curves only, our `test` scores every snapshot on `val` (best mode, OUT/F_sS/val_all).
 A run whose val/results_single.json exists is skipped; an unfinished one starts over. With
 --archive DIR each finished run's logs and scores (no snapshots) are copied to DIR/<run>, and a
 run archived there counts as done. tools/results_table.py OUT (or DIR) prints the table.
@@ -196,6 +197,7 @@ def one_run(args, framework, seed, tree, defaults):
     folder = os.path.join(args.out, name)
     if os.path.exists(os.path.join(folder, "val", "results_single.json")):
         log(f"== {name}: done already")
+        score_all_on_val(args, folder, framework, seed)
         archive(args, folder)
         return
     if args.archive and os.path.exists(os.path.join(args.archive, name, "val", "results_single.json")):
@@ -203,14 +205,7 @@ def one_run(args, framework, seed, tree, defaults):
         return
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
-    config = args.cfg_pattern.format(framework)
-    settings = [f"EXP_NAME={name}", f"EXP_ROOT_SNAPSHOT={args.out}", f"TRAIN.RANDOM_SEED={seed}",
-                f"TRAIN.EARLY_STOP={args.iters}", f"TEST.SNAPSHOT_MAXITER={args.iters}"]
-    if args.save_every:
-        settings += [f"TRAIN.SAVE_PRED_EVERY={args.save_every}", f"TEST.SNAPSHOT_STEP={args.save_every}"]
-    if args.init:
-        settings.append(f"TRAIN.RESTORE_FROM={args.init}")
-    settings += args.set
+    config, settings = args.cfg_pattern.format(framework), run_settings(args, name, seed)
     ours = effective_config(args.binary, config, settings)
     if ours["TRAIN"]["MAX_ITERS"] < args.iters:
         sys.exit(f"run_oracle: TRAIN.MAX_ITERS {ours['TRAIN']['MAX_ITERS']} < {args.iters} iterations")
@@ -257,7 +252,34 @@ def one_run(args, framework, seed, tree, defaults):
         if line.startswith("| **mIoU"):
             log("   " + line.strip())
             break
+    score_all_on_val(args, folder, framework, seed)
     archive(args, folder)
+
+
+def run_settings(args, name, seed):
+    """Our --set list for one run: the settings scripts/experiments uses, plus --save-every, --init, --set."""
+    settings = [f"EXP_NAME={name}", f"EXP_ROOT_SNAPSHOT={args.out}", f"TRAIN.RANDOM_SEED={seed}",
+                f"TRAIN.EARLY_STOP={args.iters}", f"TEST.SNAPSHOT_MAXITER={args.iters}"]
+    if args.save_every:
+        settings += [f"TRAIN.SAVE_PRED_EVERY={args.save_every}", f"TEST.SNAPSHOT_STEP={args.save_every}"]
+    if args.init:
+        settings.append(f"TRAIN.RESTORE_FROM={args.init}")
+    return settings + args.set
+
+
+def score_all_on_val(args, folder, framework, seed):
+    """Every snapshot on val into val_all/, for the curves only (scripts/experiments' step 4); skipped
+    when done or when the snapshots are gone."""
+    if os.path.exists(os.path.join(folder, "val_all", "results_best.json")):
+        return
+    if not any(f.startswith("model_") and f.endswith(".pth") for f in os.listdir(folder)):
+        return
+    settings = run_settings(args, os.path.basename(folder), seed)
+    command = [args.binary, "test", "--cfg", args.cfg_pattern.format(framework)]
+    command += [a for s in settings for a in ("--set", s)]
+    with open(os.path.join(folder, "val_all.log"), "w") as out:
+        run(command + ["--set", "TEST.MODE=best", "--set", "TEST.WAIT_MODEL=False",
+                       "--out", os.path.join(folder, "val_all")], stdout=out, stderr=subprocess.STDOUT)
 
 
 def archive(args, folder):
@@ -275,6 +297,9 @@ def archive(args, folder):
     for sub, stem in (("tune", "results_best"), ("val", "results_single")):
         for ext in ("json", "md"):
             shutil.copy(os.path.join(folder, sub, f"{stem}.{ext}"), os.path.join(keep, sub))
+    if os.path.exists(os.path.join(folder, "val_all", "results_best.json")):
+        os.makedirs(os.path.join(keep, "val_all"), exist_ok=True)
+        shutil.copy(os.path.join(folder, "val_all", "results_best.json"), os.path.join(keep, "val_all"))
 
 
 def main():
