@@ -38,10 +38,20 @@ def load_runs(root):
             "miou": [t["miou"] for t in targets],
             "tune_average": tune["best_average"]["average_miou"],
             "iteration": int(re.search(r"model_(\d+)", chosen).group(1)),
+            "val_all": val_at_every_snapshot(os.path.join(root, name, "val_all", "results_best.json")),
+            "losses": os.path.join(root, name, "losses.jsonl"),
             "wall": wall,
             "cpu": user + system,
         })
     return runs
+
+
+def val_at_every_snapshot(path):
+    """{iteration: mean val mIoU over the targets} from scripts/experiments' step 4, or None."""
+    if not os.path.exists(path):
+        return None
+    return {int(re.search(r"model_(\d+)", e["checkpoint"]).group(1)):
+            statistics.mean(t["miou"] for t in e["targets"]) for e in json.load(open(path))["evaluated"]}
 
 
 def paired_interval(differences):
@@ -140,6 +150,55 @@ def welch_table(runs, other, other_root, frameworks, targets):
                                         [statistics.mean(r["miou"]) for r in theirs])
         print(f"| {LABELS.get(framework, framework)} | {len(ours)}, {len(theirs)} | " + " | ".join(cells)
               + f" | **{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]** (±{half:.2f}) | {df:.1f} |")
+    print()
+    # The same at every snapshot, where both sides scored all of them on val (no selection involved).
+    rows = []
+    for framework in frameworks:
+        if framework not in other or not all(r["val_all"] for r in runs[framework] + other[framework]):
+            continue
+        iterations = sorted(set.intersection(*(set(r["val_all"]) for r in runs[framework] + other[framework])))
+        cells = []
+        for iteration in iterations:
+            mean, half, _ = welch_interval([r["val_all"][iteration] for r in runs[framework]],
+                                           [r["val_all"][iteration] for r in other[framework]])
+            cells.append(f"{mean:+.2f} ±{half:.2f}")
+        rows.append((framework, iterations, cells))
+    loss_windows(runs, other, frameworks)
+    if rows:
+        print("At every snapshot (mean val mIoU over the targets, ours − theirs ± 95 % Welch half-width):")
+        print()
+        columns = rows[0][1]
+        print("| framework | " + " | ".join(str(i) for i in columns) + " |")
+        print("| --- |" + " --- |" * len(columns))
+        for framework, iterations, cells in rows:
+            by_iteration = dict(zip(iterations, cells))
+            print(f"| {LABELS.get(framework, framework)} | " + " | ".join(by_iteration.get(i, "–") for i in columns) + " |")
+        print()
+
+
+WINDOWS = [(0, 100), (100, 300), (300, None)]
+
+
+def loss_windows(runs, other, frameworks):
+    """Each logged loss both sides share, averaged over iteration windows and then over seeds:
+    whether the two implementations train alike, apart from any snapshot choice."""
+    print("Logged losses, mean over iterations " + ", ".join(f"{a}–{b - 1 if b else 'end'}" for a, b in WINDOWS)
+          + " and then over seeds (ours / theirs):")
+    print()
+    print("| framework | loss | " + " | ".join(f"{a}–{b - 1 if b else 'end'}" for a, b in WINDOWS) + " |")
+    print("| --- | --- |" + " --- |" * len(WINDOWS))
+    for framework in frameworks:
+        if framework not in other:
+            continue
+        sides = [[[json.loads(line) for line in open(r["losses"])] for r in group]
+                 for group in (runs[framework], other[framework])]
+        keys = [k for k in sides[0][0][0] if k not in ("iter", "seconds") and all(k in s[0][0] for s in sides)]
+        for key in keys:
+            cells = []
+            for a, b in WINDOWS:
+                values = [statistics.mean(statistics.mean(row[key] for row in run[a:b]) for run in side) for side in sides]
+                cells.append(f"{values[0]:.3f} / {values[1]:.3f}")
+            print(f"| {LABELS.get(framework, framework)} | {key} | " + " | ".join(cells) + " |")
     print()
 
 
