@@ -14,6 +14,8 @@ import sys
 
 import matplotlib
 
+from results_table import snapshot_scores  # tools/ is the script's folder, first on sys.path
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -37,15 +39,6 @@ def mean(rows):
     return [sum(r[i] for r in rows) / len(rows) for i in range(length)]
 
 
-def snapshot_curve(path):
-    """(iteration, mIoU averaged over the targets) for every snapshot a best-mode result scored."""
-    points = []
-    for entry in json.load(open(path))["evaluated"]:
-        iteration = int(re.search(r"model_(\d+)", entry["checkpoint"]).group(1))
-        points.append((iteration, sum(t["miou"] for t in entry["targets"]) / len(entry["targets"])))
-    return sorted(points)
-
-
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "experiments/results"
     output = sys.argv[2] if len(sys.argv) > 2 else "docs/results_curves.png"
@@ -55,11 +48,10 @@ def main():
         if not match or not os.path.exists(os.path.join(root, name, "tune", "results_best.json")):
             continue
         losses = [json.loads(line) for line in open(os.path.join(root, name, "losses.jsonl"))]
-        val_all = os.path.join(root, name, "val_all", "results_best.json")
+        tune = snapshot_scores(os.path.join(root, name, "tune", "results_best.json"))
+        val = snapshot_scores(os.path.join(root, name, "val_all", "results_best.json"))
         runs.setdefault(match.group(1), []).append({
-            "losses": losses,
-            "tune": snapshot_curve(os.path.join(root, name, "tune", "results_best.json")),
-            "val": snapshot_curve(val_all) if os.path.exists(val_all) else None})
+            "losses": losses, "tune": sorted(tune.items()), "val": sorted(val.items()) if val else None})
     frameworks = [f for f in ORDER if f in runs]
     with_val = all(r["val"] for group in runs.values() for r in group)
     figure, axes = plt.subplots(1, 4 if with_val else 3, figsize=(20 if with_val else 15, 4.2))

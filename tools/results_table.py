@@ -38,7 +38,7 @@ def load_runs(root):
             "miou": [t["miou"] for t in targets],
             "tune_average": tune["best_average"]["average_miou"],
             "iteration": int(re.search(r"model_(\d+)", chosen).group(1)),
-            "val_all": val_at_every_snapshot(os.path.join(root, name, "val_all", "results_best.json")),
+            "val_all": snapshot_scores(os.path.join(root, name, "val_all", "results_best.json")),
             "losses": os.path.join(root, name, "losses.jsonl"),
             "wall": wall,
             "cpu": user + system,
@@ -46,8 +46,9 @@ def load_runs(root):
     return runs
 
 
-def val_at_every_snapshot(path):
-    """{iteration: mean val mIoU over the targets} from scripts/experiments' step 4, or None."""
+def snapshot_scores(path):
+    """{iteration: mIoU averaged over the targets} for every snapshot a best-mode result scored
+    (tune/ or scripts/experiments' step 4, val_all/), or None where the file is absent."""
     if not os.path.exists(path):
         return None
     return {int(re.search(r"model_(\d+)", e["checkpoint"]).group(1)):
