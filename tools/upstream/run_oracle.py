@@ -238,7 +238,7 @@ def one_run(args, framework, seed, tree, defaults):
     losses_from_log(os.path.join(folder, "train.log"), os.path.join(folder, "losses.jsonl"))
     log(f"   wall, user, system seconds: {open(os.path.join(folder, 'time.txt')).read().strip()}")
 
-    base = [args.binary, "test", "--cfg", config] + [a for s in settings for a in ("--set", s)]
+    base = our_test(args, config, settings)
     tune = "[" + ", ".join(["tune"] * len(ours["TARGETS"])) + "]"
     with open(os.path.join(folder, "tune.log"), "w") as out:
         run(base + ["--set", "TEST.MODE=best", "--set", f"TEST.SET_TARGET={tune}", "--set", "TEST.WAIT_MODEL=False",
@@ -267,6 +267,11 @@ def run_settings(args, name, seed):
     return settings + args.set
 
 
+def our_test(args, config, settings):
+    """Our `mtaf-mpi test` on a run's config and settings; the caller adds the mode and --out."""
+    return [args.binary, "test", "--cfg", config] + [a for s in settings for a in ("--set", s)]
+
+
 def score_all_on_val(args, folder, framework, seed):
     """Every snapshot on val into val_all/, for the curves only (scripts/experiments' step 4); skipped
     when done or when the snapshots are gone."""
@@ -274,9 +279,7 @@ def score_all_on_val(args, folder, framework, seed):
         return
     if not any(f.startswith("model_") and f.endswith(".pth") for f in os.listdir(folder)):
         return
-    settings = run_settings(args, os.path.basename(folder), seed)
-    command = [args.binary, "test", "--cfg", args.cfg_pattern.format(framework)]
-    command += [a for s in settings for a in ("--set", s)]
+    command = our_test(args, args.cfg_pattern.format(framework), run_settings(args, os.path.basename(folder), seed))
     with open(os.path.join(folder, "val_all.log"), "w") as out:
         run(command + ["--set", "TEST.MODE=best", "--set", "TEST.WAIT_MODEL=False",
                        "--out", os.path.join(folder, "val_all")], stdout=out, stderr=subprocess.STDOUT)
